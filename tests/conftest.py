@@ -1,0 +1,27 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def real_data_dir() -> Path | None:
+    """The folder WORKBENCH_DATA names, when it holds the real datasets (CI points it at ../shared/data)."""
+    env = os.environ.get("WORKBENCH_DATA")
+    return Path(env) if env and (Path(env) / "sst2").is_dir() else None
+
+
+requires_real_data = pytest.mark.skipif(
+    real_data_dir() is None, reason="real datasets absent: set WORKBENCH_DATA to a folder laid out like ../shared/data"
+)
+
+
+def run_cli(*args, env=None, cwd=None):
+    """Run `python -m workbench ARGS` in a subprocess: what a user at a shell sees."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=600)

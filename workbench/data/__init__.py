@@ -1,0 +1,1 @@
+"""The data layer: corpora, tasks, readers, vocabulary, nested subsets, the registry and cache."""
