@@ -25,3 +25,9 @@ def run_cli(*args, env=None, cwd=None):
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
                           env=full_env, cwd=cwd or ROOT, timeout=600)
+
+
+def pytest_configure(config):
+    import torch
+
+    torch.set_num_threads(1)  # see workbench.runs.resolve_device: small models, shared cores

@@ -12,6 +12,7 @@ import traceback
 from workbench.errors import WorkbenchError
 
 EPILOG_MAIN = """examples:
+  workbench finetune --pipeline word2vec+lstm --task micro-sentiment --n 256 --seed 0
   workbench data list
   workbench data info micro-sentiment
   WORKBENCH_DATA=../shared/data workbench data info sst2
@@ -116,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _data_parser(sub)
+    from workbench import commands_finetune
+
+    commands_finetune.register(sub, add_task_column_options)
     return parser
 
 
