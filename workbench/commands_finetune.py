@@ -1,0 +1,68 @@
+"""`workbench finetune`: one point of a curve, printed and recorded in a run folder."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from workbench.errors import WorkbenchError
+
+
+def register(sub, add_task_column_options) -> None:
+    from workbench.pipelines import describe_names
+
+    parser = sub.add_parser(
+        "finetune", help="train one pipeline on a labeled subset (n, seed) and report test/shifted metrics",
+        description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on dev, and "
+                    "report its metrics on the test and shifted test splits.\n\n" + describe_names(),
+        epilog="example:\n  workbench finetune --pipeline word2vec+lstm --task micro-sentiment --n 256 --seed 0",
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    parser.add_argument("--pipeline", required=True, help="a pipeline name (listed above)")
+    parser.add_argument("--task", default="micro-sentiment", help="a task name or spec (default: micro-sentiment)")
+    parser.add_argument("--corpus", default="microworld", help="unlabeled corpus for pretraining (default: microworld)")
+    parser.add_argument("--n", type=int, default=None, help="labeled examples (default: the whole train split)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--max-steps", type=int, default=None, help="cap on training updates")
+    parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
+    add_task_column_options(parser)
+    parser.set_defaults(func=run)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+
+
+def run(args) -> int:
+    from workbench.data.tasks import resolve_task
+    from workbench.pipelines.run import prepare, run_point
+    from workbench.runs import environment, resolve_device, write_json
+
+    device = resolve_device(args.device)
+    task = resolve_task(args.task, text_col=args.text_col, label_col=args.label_col, tag_col=args.tag_col,
+                        word_col=args.word_col, labels=tuple(args.labels.split(",")) if args.labels else None)
+    n = args.n if args.n is not None else len(task.splits["train"])
+    if args.max_steps is not None and args.max_steps < 1:
+        raise WorkbenchError(f"--max-steps {args.max_steps}: give a positive number of updates")
+    settings = {"train": {"max_steps": args.max_steps}} if args.max_steps else {}
+    out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
+    config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
+              "seed": args.seed, "device": device, "settings": settings}
+    started = time.perf_counter()
+    prepared = prepare(args.pipeline, task, args.corpus, settings=settings)
+    from workbench.data.subsets import subset
+
+    subset(task, n, args.seed)  # validate n before any training
+    result = run_point(prepared, n, args.seed, device, settings)
+    result["prepare_info"] = prepared.info
+    result["total_seconds"] = time.perf_counter() - started
+    write_json(out / "config.json", config)
+    write_json(out / "environment.json", environment(device))
+    write_json(out / "results.json", result)
+    print(f"{args.pipeline} on {task.name}, n={n}, seed={args.seed} ({result['total_seconds']:.1f} s)")
+    if "coverage" in prepared.info:
+        print(f"  vectors: {prepared.info['coverage']}")
+    for split, values in result["metrics"].items():
+        shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
+        print(f"  {split:8} {shown}")
+    print(f"run folder: {out}")
+    return 0

@@ -1,0 +1,95 @@
+"""Examples -> padded id tensors, the same way for every pipeline.
+
+Every sequence starts with [cls]. Sentence tasks: [cls] tokens. Tagging: [cls] tokens, with
+the [cls] tag ignored. Span QA: [cls] question [sep] passage, span indices shifted by the
+passage offset; only passage positions may be predicted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+
+from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Example
+from workbench.data.vocab import Vocabulary
+
+IGNORE = -100
+
+
+@dataclass
+class Encoded:
+    ids: list[int]
+    label: int = IGNORE
+    tags: list[int] | None = None
+    start: int = IGNORE
+    end: int = IGNORE
+    offset: int = 1  # where the example's own tokens (passage, for QA) begin
+
+
+@dataclass
+class Batch:
+    ids: torch.Tensor  # [B, T] long
+    pad_mask: torch.Tensor  # [B, T] bool, True at real tokens
+    labels: torch.Tensor | None = None  # [B]
+    tags: torch.Tensor | None = None  # [B, T], IGNORE where no tag
+    starts: torch.Tensor | None = None  # [B]
+    ends: torch.Tensor | None = None
+    span_mask: torch.Tensor | None = None  # [B, T] bool, passage positions
+    offsets: torch.Tensor | None = None  # [B]
+
+    def to(self, device) -> "Batch":
+        return Batch(**{f.name: (getattr(self, f.name).to(device) if getattr(self, f.name) is not None else None)
+                        for f in fields(self)})
+
+
+def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[str], max_len: int = 256) -> list[Encoded]:
+    """Token ids and integer targets; sequences longer than max_len are cut (tags beyond it are not trained on)."""
+    label_index = {label: i for i, label in enumerate(labels)}
+    out = []
+    for ex in examples:
+        if kind == SPAN:
+            question = vocab.encode(ex.question)[: max_len // 4]
+            offset = len(question) + 2
+            ids = ([vocab.cls_id] + question + [vocab.sep_id] + vocab.encode(ex.tokens))[:max_len]
+            start, end = ex.span[0] + offset, ex.span[1] + offset
+            if end >= len(ids):  # answer cut off: it cannot be trained on
+                start = end = IGNORE
+            out.append(Encoded(ids, start=start, end=end, offset=offset))
+            continue
+        ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[:max_len]
+        if kind == CLASSIFICATION:
+            out.append(Encoded(ids, label=label_index[ex.label]))
+        elif kind == TAGGING:
+            tags = [IGNORE] + [label_index.get(t, IGNORE) for t in ex.tags]
+            out.append(Encoded(ids, tags=tags[: len(ids)]))
+        else:
+            raise ValueError(kind)
+    return out
+
+
+def collate(items: list[Encoded]) -> Batch:
+    width = max(len(item.ids) for item in items)
+    ids = torch.zeros(len(items), width, dtype=torch.long)
+    pad_mask = torch.zeros(len(items), width, dtype=torch.bool)
+    for i, item in enumerate(items):
+        ids[i, : len(item.ids)] = torch.tensor(item.ids)
+        pad_mask[i, : len(item.ids)] = True
+    batch = Batch(ids, pad_mask)
+    if items[0].tags is not None:
+        batch.tags = torch.full((len(items), width), IGNORE, dtype=torch.long)
+        for i, item in enumerate(items):
+            batch.tags[i, : len(item.tags)] = torch.tensor(item.tags)
+    batch.labels = torch.tensor([item.label for item in items])
+    batch.starts = torch.tensor([item.start for item in items])
+    batch.ends = torch.tensor([item.end for item in items])
+    batch.offsets = torch.tensor([item.offset for item in items])
+    batch.span_mask = pad_mask & (torch.arange(width)[None, :] >= batch.offsets[:, None])
+    return batch
+
+
+def batches(items: list[Encoded], batch_size: int, generator: torch.Generator | None = None):
+    """Batches in a seeded random order (generator given) or in order (evaluation)."""
+    order = torch.randperm(len(items), generator=generator).tolist() if generator is not None else range(len(items))
+    order = list(order)
+    for i in range(0, len(order), batch_size):
+        yield collate([items[j] for j in order[i:i + batch_size]])
