@@ -9,6 +9,7 @@ import argparse
 import sys
 import traceback
 
+from workbench.cli_util import Formatter, add_command
 from workbench.errors import WorkbenchError
 
 EPILOG_MAIN = """examples:
@@ -19,14 +20,6 @@ EPILOG_MAIN = """examples:
 """
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    pass
-
-
-def _add(sub, name: str, help: str, example: str, func):
-    parser = sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}", formatter_class=_Formatter)
-    parser.set_defaults(func=func)
-    return parser
 
 
 # ---------------------------------------------------------------- data
@@ -85,15 +78,15 @@ def _data_parser(sub) -> None:
     data = sub.add_parser("data", help="list, describe and fetch datasets",
                           description="List, describe and fetch datasets (embedded micro-world, registry, your own files).",
                           epilog="examples:\n  workbench data list\n  workbench data info micro-sentiment\n"
-                                 "  workbench data fetch sst2", formatter_class=_Formatter)
+                                 "  workbench data fetch sst2", formatter_class=Formatter)
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="{list,info,fetch}")
-    _add(dsub, "list", "list the named datasets and whether they are cached", "workbench data list", _cmd_data_list)
-    info = _add(dsub, "info", "show splits, sizes, label distribution and license of a dataset or spec",
+    add_command(dsub, "list", "list the named datasets and whether they are cached", "workbench data list", _cmd_data_list)
+    info = add_command(dsub, "info", "show splits, sizes, label distribution and license of a dataset or spec",
                 "workbench data info sst2   |   workbench data info tsv:reviews.tsv --text-col review --label-col stars",
                 _cmd_data_info)
     info.add_argument("name", help="a dataset name, or a spec such as tsv:PATH, conllu:PATH, squad:PATH, text:PATH")
     add_task_column_options(info)
-    fetch = _add(dsub, "fetch", "download a registered dataset into the cache, verify sha256", "workbench data fetch ud-upos",
+    fetch = add_command(dsub, "fetch", "download a registered dataset into the cache, verify sha256", "workbench data fetch ud-upos",
                  _cmd_data_fetch)
     fetch.add_argument("name", help="a registered dataset (see `workbench data list`)")
 
@@ -113,13 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="workbench",
         description="Compare static word embeddings + LSTMs (circa 2017) with whole-model pretraining "
                     "(BERT/GPT/XLNet-style) on identical tasks, as data-efficiency curves.",
-        epilog=EPILOG_MAIN, formatter_class=_Formatter)
+        epilog=EPILOG_MAIN, formatter_class=Formatter)
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _data_parser(sub)
     from workbench import commands_finetune
 
+    from workbench.embeddings import commands as embed_commands
+
+    embed_commands.register(sub)
     commands_finetune.register(sub, add_task_column_options)
+    from workbench import commands_pretrain
+
+    commands_pretrain.register(sub)
     return parser
 
 

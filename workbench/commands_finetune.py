@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from workbench.cli_util import Formatter
 from workbench.errors import WorkbenchError
 
 
@@ -15,7 +16,7 @@ def register(sub, add_task_column_options) -> None:
         description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on dev, and "
                     "report its metrics on the test and shifted test splits.\n\n" + describe_names(),
         epilog="example:\n  workbench finetune --pipeline word2vec+lstm --task micro-sentiment --n 256 --seed 0",
-        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+        formatter_class=Formatter)
     parser.add_argument("--pipeline", required=True, help="a pipeline name (listed above)")
     parser.add_argument("--task", default="micro-sentiment", help="a task name or spec (default: micro-sentiment)")
     parser.add_argument("--corpus", default="microworld", help="unlabeled corpus for pretraining (default: microworld)")
@@ -23,6 +24,11 @@ def register(sub, add_task_column_options) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--max-steps", type=int, default=None, help="cap on training updates")
+    parser.add_argument("--backbone", default=None,
+                        help="pretrained pipelines: a `workbench pretrain` output folder (default: shipped or cached model)")
+    parser.add_argument("--checkpoint", default="model.safetensors",
+                        help="which checkpoint of the backbone folder, e.g. checkpoints/step_0000512.safetensors")
+    parser.add_argument("--layer-decay", type=float, default=None, help="layer-wise learning-rate decay, e.g. 0.8 (default off)")
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
     add_task_column_options(parser)
     parser.set_defaults(func=run)
@@ -43,15 +49,27 @@ def run(args) -> int:
     n = args.n if args.n is not None else len(task.splits["train"])
     if args.max_steps is not None and args.max_steps < 1:
         raise WorkbenchError(f"--max-steps {args.max_steps}: give a positive number of updates")
-    settings = {"train": {"max_steps": args.max_steps}} if args.max_steps else {}
+    settings = {"train": {}}
+    if args.max_steps:
+        settings["train"]["max_steps"] = args.max_steps
+    if args.layer_decay is not None:
+        if not 0 < args.layer_decay <= 1:
+            raise WorkbenchError(f"--layer-decay {args.layer_decay}: choose a factor in (0, 1]")
+        settings["train"]["layer_decay"] = args.layer_decay
+    if args.backbone:
+        settings["backbone"] = args.backbone
+    if args.checkpoint != "model.safetensors":
+        settings["checkpoint"] = args.checkpoint
     out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
     config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
               "seed": args.seed, "device": device, "settings": settings}
     started = time.perf_counter()
-    prepared = prepare(args.pipeline, task, args.corpus, settings=settings)
     from workbench.data.subsets import subset
+    from workbench.pipelines import parse_pipeline
 
-    subset(task, n, args.seed)  # validate n before any training
+    if not (n == 0 and parse_pipeline(args.pipeline).mode == "prompt"):
+        subset(task, n, args.seed)  # validate n before any training
+    prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
     result = run_point(prepared, n, args.seed, device, settings)
     result["prepare_info"] = prepared.info
     result["total_seconds"] = time.perf_counter() - started
@@ -61,6 +79,9 @@ def run(args) -> int:
     print(f"{args.pipeline} on {task.name}, n={n}, seed={args.seed} ({result['total_seconds']:.1f} s)")
     if "coverage" in prepared.info:
         print(f"  vectors: {prepared.info['coverage']}")
+    pre = prepared.info.get("pretraining", {})
+    if pre.get("tokens"):
+        print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs ({pre.get('folder')})")
     for split, values in result["metrics"].items():
         shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
         print(f"  {split:8} {shown}")

@@ -42,8 +42,13 @@ class Batch:
                         for f in fields(self)})
 
 
-def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[str], max_len: int = 256) -> list[Encoded]:
-    """Token ids and integer targets; sequences longer than max_len are cut (tags beyond it are not trained on)."""
+def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[str], max_len: int = 256,
+           suffix: list[int] | None = None) -> list[Encoded]:
+    """Token ids and integer targets; sequences longer than max_len are cut (tags beyond it are not trained on).
+
+    `suffix` (sentence tasks) is appended after the example, kept whole when the example is cut:
+    prompt mode's template and slot."""
+    suffix = suffix or []
     label_index = {label: i for i, label in enumerate(labels)}
     out = []
     for ex in examples:
@@ -56,10 +61,12 @@ def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[s
                 start = end = IGNORE
             out.append(Encoded(ids, start=start, end=end, offset=offset))
             continue
-        ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[:max_len]
         if kind == CLASSIFICATION:
+            ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[: max_len - len(suffix)] + suffix
             out.append(Encoded(ids, label=label_index[ex.label]))
-        elif kind == TAGGING:
+            continue
+        ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[:max_len]
+        if kind == TAGGING:
             tags = [IGNORE] + [label_index.get(t, IGNORE) for t in ex.tags]
             out.append(Encoded(ids, tags=tags[: len(ids)]))
         else:

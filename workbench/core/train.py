@@ -32,6 +32,7 @@ class TrainConfig:
     patience: int = 5
     clip_norm: float = 1.0
     warmup_frac: float = 0.05
+    layer_decay: float = 1.0
 
 
 @dataclass
@@ -59,7 +60,7 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
     started = time.perf_counter()
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(model.parameter_groups(cfg.lr, cfg.layer_decay), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total, eval_every = plan_steps(len(train), cfg)
     warmup = max(1, int(cfg.warmup_frac * total))
     schedule = torch.optim.lr_scheduler.LambdaLR(

@@ -11,11 +11,12 @@ from torch import nn
 
 from workbench.core.batching import IGNORE, Batch
 
-POOLS = ("max", "mean", "first")
+POOLS = ("max", "mean", "first", "last")
 
 
 class ClassificationHead(nn.Module):
-    """Pool the sequence (max, mean, or the [cls]/first position), then a linear layer."""
+    """Pool the sequence (max, mean, the [cls]/first position, or the last real token: what a
+    causal model has read everything by), then a linear layer."""
 
     def __init__(self, d: int, n_classes: int, pool: str = "max", dropout: float = 0.1):
         super().__init__()
@@ -29,6 +30,8 @@ class ClassificationHead(nn.Module):
         mask = batch.pad_mask.unsqueeze(-1)
         if self.pool == "first":
             pooled = states[:, 0]
+        elif self.pool == "last":
+            pooled = states[torch.arange(states.shape[0], device=states.device), batch.pad_mask.sum(1) - 1]
         elif self.pool == "mean":
             pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1)
         else:
@@ -96,3 +99,23 @@ class TaskModel(nn.Module):
     def forward(self, batch: Batch):
         states = self.encoder(self.embed(batch.ids), batch.pad_mask)
         return self.head(states, batch)
+
+    def parameter_groups(self, lr: float, layer_decay: float) -> list[dict]:
+        """Layer-wise learning-rate decay (ULMFiT/ELECTRA): the head trains at lr, block i of L at
+        lr * decay^(L - i), the embeddings at lr * decay^(L + 1). decay 1.0 = one learning rate."""
+        blocks = list(getattr(self.encoder, "blocks", []))
+        if layer_decay == 1.0 or not blocks:
+            return [{"params": [p for p in self.parameters() if p.requires_grad], "lr": lr}]
+        depth = len(blocks)
+        assigned, groups = set(), []
+        for i, block in enumerate(blocks):
+            groups.append({"params": list(block.parameters()), "lr": lr * layer_decay ** (depth - i)})
+            assigned.update(id(p) for p in block.parameters())
+        bottom = [p for p in list(self.embed.parameters()) + list(getattr(self.encoder, "positions", nn.Identity()).parameters())
+                  if id(p) not in assigned]
+        groups.append({"params": bottom, "lr": lr * layer_decay ** (depth + 1)})
+        assigned.update(id(p) for p in bottom)
+        groups.append({"params": [p for p in self.parameters() if id(p) not in assigned], "lr": lr})
+        for group in groups:
+            group["params"] = [p for p in group["params"] if p.requires_grad]
+        return [g for g in groups if g["params"]]

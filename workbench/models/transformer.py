@@ -82,6 +82,11 @@ class Block(nn.Module):
         x = x + self.drop(self.attn(self.ln1(x), attn_mask, rotary))
         return x + self.drop(self.ffn(self.ln2(x)))
 
+    def query_stream(self, g, h, query_mask, rotary=None):
+        """XLNet's query stream: g attends to the content stream h (same weights), never to its own token."""
+        g = g + self.drop(self.attn(self.ln1(h), query_mask, rotary, query=self.ln1(g)))
+        return g + self.drop(self.ffn(self.ln2(g)))
+
 
 def attention_mask(pad_mask: torch.Tensor, causal: bool) -> torch.Tensor:
     """bool [B, 1, T, T]: key j visible from query i if j is not padding (and j <= i when causal).
@@ -131,3 +136,14 @@ class TransformerEncoder(nn.Module):
         for block in self.blocks:
             x = block(x, mask, rotary)
         return self.ln_f(x)
+
+    def two_stream(self, vectors, query_init, content_mask, query_mask):
+        """Content and query streams side by side (XLNet); returns the final query stream."""
+        h = self.embed(vectors)
+        g = query_init.expand_as(h)
+        if self.positions is not None:
+            g = g + self.positions(torch.arange(h.shape[1], device=h.device))
+        rotary = self.rotary(h.shape[1], h.device)
+        for block in self.blocks:
+            h, g = block(h, content_mask, rotary), block.query_stream(g, h, query_mask, rotary)
+        return self.ln_f(g)

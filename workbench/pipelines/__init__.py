@@ -1,7 +1,13 @@
 """Named pipelines: what is pretrained, which encoder contextualizes, which head reads out.
 
-Names are regular: `REPRESENTATION+ENCODER[:frozen]`, e.g. `word2vec+lstm`, `glove+lstm:frozen`,
-`random+transformer`; plus `tfidf`, the classical anchor (classification only).
+Names are regular:
+- static (circa 2017): `REPRESENTATION+ENCODER[:frozen]`, e.g. `word2vec+lstm`, `glove+lstm:frozen`,
+  `random+transformer`; `:frozen` keeps the vectors fixed;
+- pretrained whole models: `mlm`, `clm`, `plm`, `lstm-lm`, and the control `scratch-transformer`
+  (the same backbone with random weights), optionally `:probe` (frozen backbone, a linear
+  head: linear probing) or `:prompt` (PET-style: classify through the LM head with verbalizer
+  words; n = 0 is zero-shot);
+- `tfidf`, the classical anchor (classification only).
 """
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from workbench.errors import WorkbenchError
 STATIC_REPRESENTATIONS = ("random", "word2vec", "fasttext", "glove")
 ENCODERS = ("lstm", "transformer")
 CLASSICAL = ("tfidf",)
+PRETRAINED = ("mlm", "clm", "plm", "lstm-lm", "scratch-transformer")
+PRETRAINED_MODES = ("finetune", "probe", "prompt")
 
 
 @dataclass(frozen=True)
@@ -20,23 +28,36 @@ class PipelineSpec:
     representation: str
     encoder: str | None = None
     frozen: bool = False
+    mode: str = "finetune"  # pretrained pipelines: finetune, probe or prompt
+
+    @property
+    def pretrained(self) -> bool:
+        return self.representation in PRETRAINED
 
 
 def pipeline_names() -> list[str]:
     names = [f"{r}+{e}" for e in ENCODERS for r in STATIC_REPRESENTATIONS]
-    return names + list(CLASSICAL)
+    return names + list(PRETRAINED) + list(CLASSICAL)
 
 
 def describe_names() -> str:
-    return ("static pipelines: " + ", ".join(pipeline_names()) +
-            " (append :frozen to keep pretrained vectors fixed, e.g. word2vec+lstm:frozen)")
+    static = [f"{r}+{e}" for e in ENCODERS for r in STATIC_REPRESENTATIONS]
+    return ("static-vector pipelines: " + ", ".join(static) + " (append :frozen to keep the vectors fixed)\n"
+            "pretrained-model pipelines: " + ", ".join(PRETRAINED) +
+            " (append :probe for a frozen backbone, :prompt for PET-style prompting; n=0 with :prompt is zero-shot)\n"
+            "classical: tfidf")
 
 
 def parse_pipeline(name: str) -> PipelineSpec:
     if name in CLASSICAL:
         return PipelineSpec(name, name)
     base, _, mode = name.partition(":")
+    if base in PRETRAINED and mode in ("",) + PRETRAINED_MODES:
+        if base == "scratch-transformer" and mode == "prompt":
+            raise WorkbenchError("scratch-transformer has no trained LM head to prompt: use mlm:prompt or clm:prompt")
+        return PipelineSpec(name, base, mode=mode or "finetune")
     representation, plus, encoder = base.partition("+")
     if plus and representation in STATIC_REPRESENTATIONS and encoder in ENCODERS and mode in ("", "frozen"):
         return PipelineSpec(name, representation, encoder, frozen=mode == "frozen")
-    raise WorkbenchError(f"unknown pipeline {name!r}: choose one of {', '.join(pipeline_names())} (optionally with :frozen)")
+    raise WorkbenchError(f"unknown pipeline {name!r}: choose one of {', '.join(pipeline_names())} "
+                         f"(static ones with :frozen, pretrained ones with :probe or :prompt)")

@@ -19,12 +19,15 @@ from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Task
 from workbench.data.vocab import Vocabulary, task_oov_rates
 from workbench.models.heads import ClassificationHead, SpanHead, TaggingHead, TaskModel
 from workbench.pipelines import PipelineSpec, parse_pipeline
-from workbench.pipelines import static
+from workbench.pipelines import pretrained, static
 from workbench.pipelines.tfidf import fit_tfidf
 
 EVAL_SPLITS = ("test", "shifted")
-TRAIN_DEFAULTS = {"lstm": {"lr": 2e-3}, "transformer": {"lr": 5e-4, "weight_decay": 0.01}}
-POOL_DEFAULTS = {"lstm": "max", "transformer": "mean"}
+TRAIN_DEFAULTS = {"lstm": {"lr": 2e-3}, "transformer": {"lr": 5e-4, "weight_decay": 0.01},
+                  "pretrained": {"lr": 3e-4, "weight_decay": 0.01}, "probe": {"lr": 3e-3},
+                  "prompt": {"lr": 1e-4, "weight_decay": 0.01}}
+POOL_DEFAULTS = {"lstm": "max", "transformer": "mean", "mlm": "mean", "plm": "mean", "scratch-transformer": "mean",
+                 "clm": "last", "lstm-lm": "last"}
 
 
 @dataclass
@@ -38,6 +41,9 @@ class Prepared:
     matrix: torch.Tensor | None = None
     encoded: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)  # pretraining compute, coverage, OOV rates
+    backbone_state: dict | None = None  # pretrained pipelines: weights every point starts from
+    backbone_config: object = None
+    verbalizer_ids: list | None = None
 
 
 def build_vocab(corpus_name: str, min_count: int = 2, max_size: int = 30_000) -> Vocabulary:
@@ -45,7 +51,7 @@ def build_vocab(corpus_name: str, min_count: int = 2, max_size: int = 30_000) ->
 
 
 def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: Vocabulary | None = None,
-            settings: dict | None = None) -> Prepared:
+            settings: dict | None = None, device: str = "cpu") -> Prepared:
     spec = parse_pipeline(pipeline)
     settings = settings or {}
     prepared = Prepared(spec, task, corpus_name)
@@ -55,6 +61,8 @@ def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: V
     vocab = vocab or build_vocab(corpus_name)
     prepared.vocab = vocab
     prepared.info["oov"] = task_oov_rates(vocab, task)
+    if spec.pretrained:
+        return _prepare_pretrained(prepared, settings, device)
     dim = settings.get("vectors", {}).get("dim", static.VECTOR_DEFAULTS["dim"])
     if spec.representation == "random":
         prepared.matrix = static.random_matrix(len(vocab), dim, seed=0)
@@ -72,26 +80,65 @@ def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: V
     return prepared
 
 
+def _prepare_pretrained(prepared: Prepared, settings: dict, device: str) -> Prepared:
+    spec, task, vocab = prepared.spec, prepared.task, prepared.vocab
+    lm, info = pretrained.load_backbone(spec, prepared.corpus_name, vocab, settings, device)
+    prepared.backbone_state = {k: v.clone() for k, v in lm.state_dict().items()}
+    prepared.backbone_config = lm.cfg
+    prepared.info["pretraining"] = info
+    suffix = None
+    if spec.mode == "prompt":
+        suffix, prepared.verbalizer_ids = pretrained.prompt_suffix(task, vocab, lm.cfg.objective)
+    max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000
+    prepared.encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix)
+                        for split, examples in task.splits.items()}
+    return prepared
+
+
+def _head(task: Task, d: int, pool: str):
+    if task.kind == CLASSIFICATION:
+        return ClassificationHead(d, len(task.labels), pool=pool)
+    if task.kind == TAGGING:
+        return TaggingHead(d, len(task.labels))
+    return SpanHead(d)
+
+
+def _build_pretrained_model(prepared: Prepared, settings: dict) -> TaskModel:
+    spec = prepared.spec
+    lm = pretrained.LanguageModel(prepared.backbone_config)
+    lm.load_state_dict(prepared.backbone_state)
+    if spec.mode == "prompt":
+        encoder = pretrained.QueryStreamEncoder(lm) if lm.cfg.objective == "plm" else lm.encoder
+        return TaskModel(lm.embed, encoder, pretrained.PromptHead(lm.head, prepared.verbalizer_ids))
+    if spec.mode == "probe":
+        for parameter in list(lm.embed.parameters()) + list(lm.encoder.parameters()):
+            parameter.requires_grad = False
+    pool = settings.get("pool", POOL_DEFAULTS[spec.representation])
+    return TaskModel(lm.embed, lm.encoder, _head(prepared.task, lm.encoder.output_dim, pool))
+
+
 def build_model(prepared: Prepared, settings: dict | None = None) -> TaskModel:
     settings = settings or {}
     spec, task = prepared.spec, prepared.task
+    if spec.pretrained:
+        return _build_pretrained_model(prepared, settings)
     embedding = static.build_embedding(spec, prepared.matrix)
     encoder = static.build_encoder(spec.encoder, prepared.matrix.shape[1], settings.get("encoder"))
-    d = encoder.output_dim
-    if task.kind == CLASSIFICATION:
-        head = ClassificationHead(d, len(task.labels), pool=settings.get("pool", POOL_DEFAULTS[spec.encoder]))
-    elif task.kind == TAGGING:
-        head = TaggingHead(d, len(task.labels))
-    else:
-        head = SpanHead(d)
-    return TaskModel(embedding, encoder, head)
+    return TaskModel(embedding, encoder, _head(task, encoder.output_dim, settings.get("pool", POOL_DEFAULTS[spec.encoder])))
+
+
+def train_defaults(spec: PipelineSpec) -> dict:
+    if spec.pretrained:
+        return TRAIN_DEFAULTS["pretrained" if spec.mode == "finetune" else spec.mode]
+    return TRAIN_DEFAULTS[spec.encoder]
 
 
 def run_point(prepared: Prepared, n: int, seed: int, device: str = "cpu", settings: dict | None = None) -> dict:
     """Train on the nested subset (n, seed), select on dev, evaluate on test and shifted test."""
     settings = settings or {}
     task = prepared.task
-    chosen = subset(task, n, seed)
+    zero_shot = n == 0 and prepared.spec.mode == "prompt"
+    chosen = [] if zero_shot else subset(task, n, seed)
     train_examples = [task.splits["train"][i] for i in chosen]
     started = time.perf_counter()
     result = {"pipeline": prepared.spec.name, "task": task.name, "n": n, "seed": seed, "metrics": {}}
@@ -104,11 +151,14 @@ def run_point(prepared: Prepared, n: int, seed: int, device: str = "cpu", settin
     else:
         torch.manual_seed(seed)
         model = build_model(prepared, settings)
-        train_cfg = TrainConfig(**{**TRAIN_DEFAULTS[prepared.spec.encoder], **settings.get("train", {})})
-        train_items = [prepared.encoded["train"][i] for i in chosen]
-        fitted = fit(model, train_items, prepared.encoded["dev"], task.splits["dev"], task, train_cfg, seed, device)
-        result["fit"] = {"steps": fitted.steps, "best_step": fitted.best_step, "best_dev": fitted.best_dev,
-                         "train_config": asdict(train_cfg)}
+        train_cfg = TrainConfig(**{**train_defaults(prepared.spec), **settings.get("train", {})})
+        if zero_shot:
+            result["fit"] = {"steps": 0, "note": "zero-shot: the LM head's verbalizer scores, no training"}
+        else:
+            train_items = [prepared.encoded["train"][i] for i in chosen]
+            fitted = fit(model, train_items, prepared.encoded["dev"], task.splits["dev"], task, train_cfg, seed, device)
+            result["fit"] = {"steps": fitted.steps, "best_step": fitted.best_step, "best_dev": fitted.best_dev,
+                             "train_config": asdict(train_cfg)}
         for split in EVAL_SPLITS + ("dev",):
             if split in task.splits:
                 result["metrics"][split] = evaluate(model, prepared.encoded[split], task.splits[split], task, device)

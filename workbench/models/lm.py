@@ -1,0 +1,94 @@
+"""Whole-model language models: a Transformer (MLM, CLM or PLM) or an LSTM (CLM).
+
+Each is token embedding -> encoder -> LM head. The LM head is untied from the input
+embedding by default: at d=128 tying them blocked learning in the calibration runs (measured
+again in bench/pretrain). The encoder and embedding are what fine-tuning reuses.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from workbench.models.lstm import LSTMConfig
+from workbench.models.transformer import TransformerConfig, TransformerEncoder
+
+OBJECTIVES = ("mlm", "clm", "plm")
+ARCHS = ("transformer", "lstm")
+
+
+@dataclass
+class LMConfig:
+    objective: str = "clm"
+    arch: str = "transformer"
+    vocab_size: int = 0
+    tie_embeddings: bool = False
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    lstm_hidden: int = 256
+    lstm_layers: int = 2
+    plm_k: int = 4
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LMConfig":
+        data = dict(data)
+        data["transformer"] = TransformerConfig(**data["transformer"])
+        return cls(**data)
+
+
+class UnidirectionalLSTM(nn.Module):
+    """The ULMFiT/ELMo-style encoder: a stacked left-to-right LSTM (causal by construction)."""
+
+    def __init__(self, d_in: int, hidden: int, layers: int, dropout: float):
+        super().__init__()
+        self.lstm = nn.LSTM(d_in, hidden, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        self.drop = nn.Dropout(dropout)
+        self.output_dim = hidden
+
+    def forward(self, vectors, pad_mask, mask=None):
+        out, _ = self.lstm(self.drop(vectors))  # padding sits at the end, so earlier states never see it
+        return self.drop(out)
+
+
+class LanguageModel(nn.Module):
+    def __init__(self, cfg: LMConfig):
+        super().__init__()
+        if cfg.objective not in OBJECTIVES or cfg.arch not in ARCHS:
+            raise ValueError(f"objective {cfg.objective!r} / arch {cfg.arch!r}")
+        if cfg.arch == "lstm" and cfg.objective != "clm":
+            raise ValueError("the LSTM language model is causal: use objective clm")
+        self.cfg = cfg
+        tcfg = cfg.transformer
+        d = tcfg.d_model
+        self.embed = nn.Embedding(cfg.vocab_size, d, padding_idx=0)
+        nn.init.normal_(self.embed.weight, std=0.02)
+        if cfg.arch == "transformer":
+            tcfg.causal = cfg.objective == "clm"
+            self.encoder = TransformerEncoder(tcfg)
+        else:
+            self.encoder = UnidirectionalLSTM(d, cfg.lstm_hidden, cfg.lstm_layers, tcfg.dropout)
+        if cfg.objective == "plm":
+            self.query_init = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        self.head = nn.Linear(self.encoder.output_dim, cfg.vocab_size, bias=True)
+        if cfg.tie_embeddings:
+            if self.encoder.output_dim != d:
+                raise ValueError("tied embeddings need encoder width == embedding width")
+            self.head.weight = self.embed.weight
+
+    def hidden(self, ids: torch.Tensor, pad_mask: torch.Tensor) -> torch.Tensor:
+        """Contextual states [B, T, d] (bidirectional for MLM/PLM backbones, causal for CLM)."""
+        return self.encoder(self.embed(ids), pad_mask)
+
+    def forward(self, ids, pad_mask):
+        return self.head(self.hidden(ids, pad_mask))
+
+    def plm_hidden(self, ids, content_mask, query_mask):
+        return self.encoder.two_stream(self.embed(ids), self.query_init, content_mask, query_mask)
+
+    def n_params(self, non_embedding: bool = True) -> int:
+        total = sum(p.numel() for p in self.parameters())
+        return total - self.embed.weight.numel() - (0 if self.cfg.tie_embeddings else self.head.weight.numel()) \
+            if non_embedding else total
