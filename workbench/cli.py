@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench import commands_pretrain
 
     commands_pretrain.register(sub)
+    from workbench import commands_generate
+
+    commands_generate.register(sub)
     return parser
 
 

@@ -249,7 +249,8 @@ def pretrain(model_cfg: LMConfig, cfg: PretrainConfig, corpus: Corpus, corpus_na
             os.replace(tmp.name, state_path)
             with open(log_path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
-            bar.write(f"step {step}: train {record['train_loss']:.3f}  val {record['val_loss']:.3f}  "
+            if progress:
+                bar.write(f"step {step}: train {record['train_loss']:.3f}  val {record['val_loss']:.3f}  "
                       f"acc {record['val_accuracy']:.3f}")
     bar.close()
     final = _last_record(log_path)
