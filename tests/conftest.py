@@ -31,3 +31,15 @@ def pytest_configure(config):
     import torch
 
     torch.set_num_threads(1)  # see workbench.runs.resolve_device: small models, shared cores
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _artifact_cache(tmp_path_factory):
+    """Prepared vectors/backbones go to a per-session folder, never the user's cache."""
+    previous = os.environ.get("WORKBENCH_CACHE")
+    os.environ["WORKBENCH_CACHE"] = str(tmp_path_factory.mktemp("artifacts"))
+    yield
+    if previous is None:
+        os.environ.pop("WORKBENCH_CACHE", None)
+    else:
+        os.environ["WORKBENCH_CACHE"] = previous

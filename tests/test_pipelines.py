@@ -1,0 +1,89 @@
+"""Pipelines end to end on the micro-world: what pretrained vectors add, every task kind, determinism."""
+import json
+
+import pytest
+import torch
+
+from workbench.data.tasks import resolve_task
+from workbench.pipelines.run import build_vocab, prepare, run_point
+
+from conftest import run_cli
+
+CORPUS = "microworld:200000"
+SMALL_LSTM = {"encoder": {"hidden": 64}, "train": {"max_steps": 450, "max_epochs": 15}}
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return build_vocab(CORPUS)
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    return resolve_task("micro-sentiment")
+
+
+def test_word2vec_vectors_carry_tail_polarity(vocab, sentiment):
+    """The shifted split uses only adjectives the labeled train split never shows: their polarity
+    can only come from the unlabeled corpus, so word2vec+lstm must beat random+lstm there by far."""
+    w2v = run_point(prepare("word2vec+lstm", sentiment, CORPUS, vocab), 1000, 0, settings=SMALL_LSTM)
+    rnd = run_point(prepare("random+lstm", sentiment, CORPUS, vocab), 1000, 0, settings=SMALL_LSTM)
+    assert w2v["metrics"]["test"]["accuracy"] >= 0.85
+    assert w2v["metrics"]["shifted"]["accuracy"] >= 0.8
+    assert rnd["metrics"]["shifted"]["accuracy"] <= 0.65
+    assert rnd["metrics"]["test"]["accuracy"] - rnd["metrics"]["shifted"]["accuracy"] >= 0.15
+    assert w2v["pretraining"]["method"] == "word2vec" and w2v["pretraining"]["corpus_tokens"] > 100_000
+
+
+def test_same_seed_same_numbers_and_frozen_vectors_stay(vocab, sentiment):
+    prepared = prepare("glove+lstm:frozen", sentiment, CORPUS, vocab)
+    settings = {"encoder": {"hidden": 32}, "train": {"max_steps": 30, "min_steps": 30}}
+    first = run_point(prepared, 32, 3, settings=settings)
+    second = run_point(prepared, 32, 3, settings=settings)
+    assert first["metrics"] == second["metrics"]
+    from workbench.pipelines.run import build_model
+
+    model = build_model(prepared, settings)
+    assert not model.embed.weight.requires_grad
+    assert torch.equal(model.embed.weight, prepared.matrix)
+
+
+@pytest.mark.parametrize("task_name, pipeline, metric", [
+    ("micro-tagging", "random+lstm", "token_accuracy"),
+    ("micro-qa", "word2vec+transformer", "token_f1"),
+    ("micro-sentiment", "fasttext+transformer", "accuracy"),
+])
+def test_every_task_kind_trains(vocab, task_name, pipeline, metric):
+    task = resolve_task(task_name)
+    result = run_point(prepare(pipeline, task, CORPUS, vocab), 64, 0,
+                       settings={"train": {"max_steps": 40, "min_steps": 40}, "encoder": {"d_model": 32, "n_heads": 2, "d_ff": 64}
+                                 if "transformer" in pipeline else {"hidden": 32}})
+    for split in ("test", "shifted", "dev"):
+        assert 0.0 <= result["metrics"][split][metric] <= 1.0
+    assert result["fit"]["steps"] == 40
+
+
+def test_tagging_learns_homographs_from_labels(vocab):
+    task = resolve_task("micro-tagging")
+    result = run_point(prepare("random+lstm", task, CORPUS, vocab), 500, 0, settings=SMALL_LSTM)
+    assert result["metrics"]["test"]["token_accuracy"] >= 0.9
+
+
+def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "200", "--seed", "1",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "test" in result.stdout and "shifted" in result.stdout
+    recorded = json.loads((out / "results.json").read_text())
+    assert recorded["n"] == 200 and recorded["seed"] == 1 and 0.4 <= recorded["metrics"]["test"]["accuracy"] <= 1
+    assert json.loads((out / "config.json").read_text())["pipeline"] == "tfidf"
+    env = json.loads((out / "environment.json").read_text())
+    assert env["torch"] and env["python"] and "cpu_count" in env
+
+
+def test_pipeline_names_are_listed_in_help():
+    result = run_cli("finetune", "--help")
+    for name in ("random+lstm", "word2vec+lstm", "fasttext+lstm", "glove+lstm", "word2vec+transformer", "tfidf",
+                 "mlm", "clm", "plm", "lstm-lm", "scratch-transformer"):
+        assert name in result.stdout
