@@ -29,7 +29,8 @@ def test_word2vec_vectors_carry_tail_polarity(vocab, sentiment):
     w2v = run_point(prepare("word2vec+lstm", sentiment, CORPUS, vocab), 1000, 0, settings=SMALL_LSTM)
     rnd = run_point(prepare("random+lstm", sentiment, CORPUS, vocab), 1000, 0, settings=SMALL_LSTM)
     assert w2v["metrics"]["test"]["accuracy"] >= 0.85
-    assert w2v["metrics"]["shifted"]["accuracy"] >= 0.8
+    assert w2v["metrics"]["shifted"]["accuracy"] >= 0.75
+    assert w2v["metrics"]["shifted"]["accuracy"] - rnd["metrics"]["shifted"]["accuracy"] >= 0.2
     assert rnd["metrics"]["shifted"]["accuracy"] <= 0.65
     assert rnd["metrics"]["test"]["accuracy"] - rnd["metrics"]["shifted"]["accuracy"] >= 0.15
     assert w2v["pretraining"]["method"] == "word2vec" and w2v["pretraining"]["corpus_tokens"] > 100_000
