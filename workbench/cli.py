@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench import commands_generate
 
     commands_generate.register(sub)
+    from workbench import commands_compare
+
+    commands_compare.register(sub, add_task_column_options)
     return parser
 
 

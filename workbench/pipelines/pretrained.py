@@ -56,9 +56,20 @@ def lm_config(pipeline: str, settings: dict | None = None):
     return configs_from_args(args)
 
 
-def shipped_folder(pipeline: str, corpus_name: str) -> Path | None:
+def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings: dict) -> Path | None:
+    """The checkpoint shipped in data/pretrained/, if it is exactly the default model for this corpus and vocabulary."""
+    import json
+    from dataclasses import asdict
+
     folder = SHIPPED / f"{corpus_name}-{pipeline}"
-    return folder if (folder / "model.safetensors").is_file() else None
+    if not (folder / "model.safetensors").is_file():
+        return None
+    model_cfg, cfg = lm_config(pipeline, settings)
+    model_cfg.vocab_size = len(vocab)
+    meta = json.loads((folder / "config.json").read_text())
+    same = (meta.get("model") == model_cfg.to_dict() and meta.get("pretrain") == asdict(cfg)
+            and meta.get("vocab_fingerprint") == vocab.fingerprint())
+    return folder if same else None
 
 
 def load_backbone(spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, settings: dict, device: str = "cpu",
@@ -74,7 +85,7 @@ def load_backbone(spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, setti
     folder = settings.get("backbone")
     checkpoint = settings.get("checkpoint", "model.safetensors")
     if folder is None:
-        folder = shipped_folder(spec.representation, corpus_name)
+        folder = shipped_folder(spec.representation, corpus_name, vocab, settings)
     if folder is None:
         model_cfg, cfg = lm_config(spec.representation, settings)
         folder, _ = pretrain_cached(model_cfg, cfg, corpus_name, device=device, progress=progress, vocab=vocab)

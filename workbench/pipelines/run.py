@@ -18,6 +18,7 @@ from workbench.data.tasks import resolve_corpus
 from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Task
 from workbench.data.vocab import Vocabulary, task_oov_rates
 from workbench.models.heads import ClassificationHead, SpanHead, TaggingHead, TaskModel
+from workbench.errors import WorkbenchError
 from workbench.pipelines import PipelineSpec, parse_pipeline
 from workbench.pipelines import pretrained, static
 from workbench.pipelines.tfidf import fit_tfidf
@@ -56,8 +57,9 @@ def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: V
     settings = settings or {}
     prepared = Prepared(spec, task, corpus_name)
     if spec.representation == "tfidf":
-        # tfidf needs no corpus: it sees only the labeled subset
-        return prepared
+        if task.kind != CLASSIFICATION:
+            raise WorkbenchError(f"pipeline tfidf works on classification tasks only; {task.name} is a {task.kind} task")
+        return prepared  # tfidf needs no corpus: it sees only the labeled subset
     vocab = vocab or build_vocab(corpus_name)
     prepared.vocab = vocab
     prepared.info["oov"] = task_oov_rates(vocab, task)

@@ -1,0 +1,125 @@
+"""`workbench compare`: resumes after kill -9 without losing or duplicating a point, recovers a
+corrupted line, refuses bad input with one line."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from workbench.experiments.config import build_config
+from workbench.experiments.store import ResultStore
+from workbench.errors import WorkbenchError
+
+from conftest import ROOT, run_cli
+
+TINY = """
+task = "micro-sentiment"
+corpus = "microworld:100000"
+pipelines = ["tfidf", "random+lstm"]
+sizes = [16, 32, 64]
+seeds = 2
+[settings."random+lstm".train]
+max_steps = 20
+min_steps = 20
+[settings."random+lstm".encoder]
+hidden = 16
+"""
+
+
+def lines(folder):
+    return [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines() if line.strip()]
+
+
+def keys(records):
+    return [(r["pipeline"], r["n"], r["seed"]) for r in records]
+
+
+def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY)
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "workbench", "compare", "--config", str(config), "--out", str(out), "--quiet"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if (out / "results.jsonl").exists() and len(lines(out)) >= 3:
+            break
+        if process.poll() is not None:
+            pytest.fail(f"compare ended before it could be killed: {process.stderr.read().decode()[-500:]}")
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = lines(out)
+    assert 3 <= len(before) < 12
+    result = run_cli("compare", "--config", str(config), "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    after = lines(out)
+    assert after[: len(before)] == before  # finished points are kept as they were
+    assert sorted(keys(after)) == sorted((p, n, s) for p in ("tfidf", "random+lstm") for n in (16, 32, 64) for s in (0, 1))
+    assert len(set(keys(after))) == len(after) == 12
+    assert (out / "report.html").exists() and (out / "report.md").exists()
+
+
+def test_corrupted_line_is_reported_and_only_that_point_recomputed(tmp_path):
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY.replace('["tfidf", "random+lstm"]', '["tfidf"]'))
+    out = tmp_path / "run"
+    assert run_cli("compare", "--config", str(config), "--out", str(out), "--quiet").returncode == 0
+    original = (out / "results.jsonl").read_text().splitlines()
+    damaged = original[:2] + [original[2][: len(original[2]) // 2]] + original[3:]
+    (out / "results.jsonl").write_text("\n".join(damaged) + "\n")
+    result = run_cli("compare", "--config", str(config), "--out", str(out), "--quiet")
+    assert result.returncode == 0
+    assert "results.jsonl:3: corrupted" in result.stdout + result.stderr
+    records, warnings = ResultStore(out).read()
+    assert len(records) == 6 and len(warnings) == 1
+    assert sorted(keys(records)) == sorted(keys(json.loads(line) for line in original))
+
+
+def test_store_never_glues_onto_a_partial_line(tmp_path):
+    store = ResultStore(tmp_path)
+    store.append({"pipeline": "a", "task": "t", "n": 1, "seed": 0})
+    with open(store.path, "a") as fh:
+        fh.write('{"pipeline": "b", "ta')  # a crash mid-write
+    store.append({"pipeline": "c", "task": "t", "n": 1, "seed": 0})
+    records, warnings = store.read()
+    assert [r["pipeline"] for r in records] == ["a", "c"] and len(warnings) == 1
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--pipelines", "word2vec+lstm,bert"], "unknown pipeline 'bert'"),
+    (["--pipelines", "tfidf", "--sizes", "16,100000"], "larger than the train split"),
+    (["--pipelines", "tfidf", "--sizes", "16,abc"], "--sizes"),
+    (["--pipelines", "tfidf", "--seeds", "1,1"], "listed twice"),
+    (["--pipelines", "tfidf,random+lstm", "--budgets"], "--budgets needs a pretrained pipeline"),
+    (["--pipelines", "tfidf", "--task", "micro-tagging"], "classification tasks only"),
+])
+def test_bad_input_one_line(tmp_path, args, fragment):
+    result = run_cli("compare", "--out", str(tmp_path / "run"), "--quiet", *args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_toml_errors_and_precedence(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('pipelines = ["tfidf"]\nseeds = 5\nsizez = [1]\n')
+    with pytest.raises(WorkbenchError, match="unknown setting.*sizez"):
+        build_config(path)
+    path.write_text('pipelines = ["tfidf"]\nseeds = 5\nsizes = [16, "full"]\n')
+    config = build_config(path, seeds="2")
+    assert config.seeds == [0, 1] and config.sizes == [16, "full"] and config.pipelines == ["tfidf"]
+    path.write_text("pipelines = [\n")
+    with pytest.raises(WorkbenchError, match="not valid TOML"):
+        build_config(path)
+
+
+def test_folder_with_other_task_is_refused(tmp_path):
+    out = tmp_path / "run"
+    assert run_cli("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet").returncode == 0
+    result = run_cli("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
+                     "--corpus", "microworld:100000")
+    assert result.returncode == 2 and "another task, corpus or settings" in result.stderr

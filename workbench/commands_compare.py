@@ -1,0 +1,45 @@
+"""`workbench compare`: the main job. Data-efficiency curves over pipelines, sizes and seeds, then a lab report."""
+from __future__ import annotations
+
+from workbench.cli_util import add_command
+
+
+def register(sub, add_task_column_options) -> None:
+    parser = add_command(
+        sub, "compare", "data-efficiency curves: every pipeline at every labeled size and seed, then a lab report",
+        "workbench compare                     # the embedded default (micro-world, micro-sentiment)\n"
+        "  workbench compare --corpus wikitext2 --task sst2 --sizes 100,1000,10000 --out runs/sst2\n"
+        "  workbench compare --config lab.toml --out runs/lab1", run,
+        description="Prepare each pipeline once from the same unlabeled corpus (static vectors; a pretrained model), "
+                    "then fine-tune every pipeline on the same nested labeled subsets for each size and seed, evaluate on "
+                    "test and shifted test, and write curves and a lab report. Rerun the same command to resume.")
+    parser.add_argument("--task", default=None, help="task name or spec (default micro-sentiment)")
+    parser.add_argument("--corpus", default=None, help="unlabeled corpus (default microworld)")
+    parser.add_argument("--pipelines", default=None, help="comma-separated pipeline names (see `workbench finetune --help`)")
+    parser.add_argument("--sizes", default=None, help="comma-separated labeled sizes, 'full' = whole train split")
+    parser.add_argument("--seeds", default=None, help="a count (3) or a list (0,1,2)")
+    parser.add_argument("--config", default=None, help="a TOML file with any of these settings")
+    parser.add_argument("--out", default=None, help="run folder (default runs/default)")
+    parser.add_argument("--device", default=None, help="auto, cpu or cuda")
+    parser.add_argument("--budgets", action="store_true", default=None,
+                        help="also fine-tune at fixed n on checkpoints of increasing pretraining compute")
+    parser.add_argument("--budget-n", type=int, default=None, help="labels for --budgets (default 64)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (scripts, CI)")
+    add_task_column_options(parser)
+
+
+def run(args) -> int:
+    from workbench.experiments.config import build_config
+    from workbench.experiments.runner import run_compare
+
+    task_options = {k: getattr(args, k) for k in ("text_col", "label_col", "tag_col", "word_col") if getattr(args, k)
+                    not in (None, "text", "label")}
+    if args.labels:
+        task_options["labels"] = args.labels.split(",")
+    config = build_config(args.config, task=args.task, corpus=args.corpus, pipelines=args.pipelines, sizes=args.sizes,
+                          seeds=args.seeds, out=args.out, device=args.device, budgets=args.budgets,
+                          budget_n=args.budget_n, task_options=task_options or None)
+    folder = run_compare(config, progress=not args.quiet)
+    print(f"results: {folder / 'results.jsonl'}")
+    print(f"report:  {folder / 'report.html'} (and report.md)")
+    return 0
