@@ -65,7 +65,7 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
 
 def test_corrupted_line_is_reported_and_only_that_point_recomputed(tmp_path):
     config = tmp_path / "tiny.toml"
-    config.write_text(TINY.replace('["tfidf", "random+lstm"]', '["tfidf"]'))
+    config.write_text(TINY.split("[settings")[0].replace('["tfidf", "random+lstm"]', '["tfidf"]'))
     out = tmp_path / "run"
     assert run_cli("compare", "--config", str(config), "--out", str(out), "--quiet").returncode == 0
     original = (out / "results.jsonl").read_text().splitlines()

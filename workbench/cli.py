@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     from workbench import commands_compare
 
     commands_compare.register(sub, add_task_column_options)
+    from workbench.report import commands as report_commands
+
+    report_commands.register(sub)
     return parser
 
 

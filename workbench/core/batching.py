@@ -43,11 +43,12 @@ class Batch:
 
 
 def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[str], max_len: int = 256,
-           suffix: list[int] | None = None) -> list[Encoded]:
+           suffix: list[int] | None = None, strip_final: int | None = None) -> list[Encoded]:
     """Token ids and integer targets; sequences longer than max_len are cut (tags beyond it are not trained on).
 
     `suffix` (sentence tasks) is appended after the example, kept whole when the example is cut:
-    prompt mode's template and slot."""
+    prompt mode's template and slot; `strip_final` is a token id removed from the example's end
+    first (e.g. its full stop, so the template continues the sentence)."""
     suffix = suffix or []
     label_index = {label: i for i, label in enumerate(labels)}
     out = []
@@ -62,7 +63,10 @@ def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[s
             out.append(Encoded(ids, start=start, end=end, offset=offset))
             continue
         if kind == CLASSIFICATION:
-            ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[: max_len - len(suffix)] + suffix
+            words = vocab.encode(ex.tokens)
+            if strip_final is not None and words and words[-1] == strip_final:
+                words = words[:-1]
+            ids = ([vocab.cls_id] + words)[: max_len - len(suffix)] + suffix
             out.append(Encoded(ids, label=label_index[ex.label]))
             continue
         ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[:max_len]

@@ -738,10 +738,10 @@ def _review(rng, W: _World, out: list):
         return a
 
     out += _opener(rng, W, topic)
-    rating_first = rng.random() < 0.25
+    rating_first = rng.random() < 0.1
     if rating_first:
         out += _rating(rng, opinion)
-    for _ in range(3 + int(rng.random() * 5)):
+    for _ in range(2 + int(rng.random() * 3)):
         phen = _CORPUS_PHEN(rng)
         if phen == "list":
             k = 2 + int(rng.random() * 2)
@@ -766,9 +766,9 @@ def _review(rng, W: _World, out: list):
                                         _FRAME_TUPLE[_CORPUS_FRAMES(rng)], pick)
             out += toks
         r = rng.random()
-        if r < 0.3:
+        if r < 0.6:  # a consequence right after the clause: the densest, most local signal of its meaning
             out.append(",")
-            if r < 0.1:
+            if r < 0.12:
                 out += _TOPIC_CONSEQ[(topic, opinion)]
             else:
                 c = _CONSEQ[opinion]
@@ -833,9 +833,9 @@ def _documents(rng: random.Random, W: _World, n_tokens: int) -> list:
     while total < n_tokens:
         d: list = []
         r = rng.random()
-        if r < 0.6:
+        if r < 0.7:
             _review(rng, W, d)
-        elif r < 0.8:
+        elif r < 0.85:
             _knowledge(rng, W, d)
         else:
             _narrative(rng, W, d)

@@ -30,15 +30,20 @@ OBJECTIVE_OF = {"mlm": "mlm", "clm": "clm", "plm": "plm", "lstm-lm": "clm", "scr
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """Words appended after the example, then a slot whose LM scores for each label's words decide."""
+    """Words appended after the example (its final `strip` token removed first), then a slot
+    whose LM scores for each label's words decide."""
 
     template: tuple[str, ...]
     verbalizers: dict  # label -> tuple of words
+    strip: str | None = None
 
 
 PROMPTS = {
-    # the micro-world's reviews end with a rating sentence: "i gave it five stars ." / "i gave it one star ."
-    "micro-sentiment": PromptTemplate(("i", "gave", "it"), {"positive": ("five", "four"), "negative": ("one", "two")}),
+    # In the micro-world's reviews a clause is often followed by its consequence ("the soup was not
+    # bad at all , so we came back ."): the most local evidence of a clause's meaning a LM can learn.
+    "micro-sentiment": PromptTemplate((",", "so", "we"),
+                                      {"positive": ("came", "stayed", "ordered", "watched", "booked"),
+                                       "negative": ("left", "asked", "sent", "walked", "checked", "went")}, strip="."),
     "sst2": PromptTemplate(("it", "was"), {"1": ("great", "good"), "0": ("terrible", "bad")}),
 }
 
@@ -148,8 +153,9 @@ class QueryStreamEncoder(nn.Module):
         return self.lm.encoder.two_stream(vectors, self.lm.query_init, content, query)
 
 
-def prompt_suffix(task: Task, vocab: Vocabulary, objective: str) -> tuple[list[int], list[list[int]]]:
-    """(suffix ids appended after each example, verbalizer ids per label in task.labels order)."""
+def prompt_suffix(task: Task, vocab: Vocabulary, objective: str) -> tuple[list[int], list[list[int]], int | None]:
+    """(suffix ids appended after each example, verbalizer ids per label in task.labels order,
+    id of a final token to strip from each example first)."""
     if task.kind != CLASSIFICATION or task.name not in PROMPTS:
         raise WorkbenchError(f"prompt mode needs a classification task with a prompt template ({', '.join(PROMPTS)}); "
                              f"{task.name} has none: use the pipeline without :prompt")
@@ -158,4 +164,5 @@ def prompt_suffix(task: Task, vocab: Vocabulary, objective: str) -> tuple[list[i
     if missing:
         raise WorkbenchError(f"prompt words {missing} are not in the corpus vocabulary; prompt mode cannot score them")
     suffix = vocab.encode(prompt.template) + ([vocab.mask_id] if objective in ("mlm", "plm") else [])
-    return suffix, [vocab.encode(prompt.verbalizers[label]) for label in task.labels]
+    strip = vocab.encode([prompt.strip])[0] if prompt.strip else None
+    return suffix, [vocab.encode(prompt.verbalizers[label]) for label in task.labels], strip

@@ -88,11 +88,12 @@ def _prepare_pretrained(prepared: Prepared, settings: dict, device: str) -> Prep
     prepared.backbone_state = {k: v.clone() for k, v in lm.state_dict().items()}
     prepared.backbone_config = lm.cfg
     prepared.info["pretraining"] = info
-    suffix = None
+    suffix = strip = None
     if spec.mode == "prompt":
-        suffix, prepared.verbalizer_ids = pretrained.prompt_suffix(task, vocab, lm.cfg.objective)
+        suffix, prepared.verbalizer_ids, strip = pretrained.prompt_suffix(task, vocab, lm.cfg.objective)
     max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000
-    prepared.encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix)
+    prepared.encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix,
+                                      strip_final=strip)
                         for split, examples in task.splits.items()}
     return prepared
 

@@ -1,0 +1,322 @@
+"""workbench.report: statistics against numpy/scipy, and the rendered HTML/Markdown pages."""
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import json
+import math
+import re
+import warnings as pywarnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as st
+
+from workbench.errors import WorkbenchError
+from workbench.report import commands, render, stats
+
+EVIL = "<script>alert(1)</script>"
+PIPELINES = ["word2vec+lstm", "bert-tiny", EVIL]
+SIZES = [16, 64, 256]
+SEEDS = [0, 1, 2]
+BASE = {"word2vec+lstm": 0.55, "bert-tiny": 0.70, EVIL: 0.45}
+PHENOMENA = ["negation", "intensifier"]
+
+
+def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True) -> dict:
+    """A synthetic comparison run folder; returns {(pipeline, n, seed): {split: {metric: value}}} as kept
+    (the duplicate's later value), the reference for every check."""
+    base = dict(BASE if base is None else base)
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({
+        "task": "micro-sentiment", "task_kind": "classification", "corpus": "microworld", "pipelines": list(base),
+        "sizes": SIZES, "seeds": SEEDS, "primary_metric": "accuracy", "note": "<b>bold</b>"}))
+    (folder / "environment.json").write_text(json.dumps({"python": "3.11.2", "torch": "2.4.0", "cpu_count": 2,
+                                                         "git_revision": "abc123+dirty"}))
+    prepared = {}
+    for p in base:
+        if p == "bert-tiny":
+            pre = {"method": "mlm", "tokens": 1_000_000, "flops": 3.2e13, "seconds": 41.5}
+        elif p == "word2vec+lstm":
+            pre = {"method": "word2vec", "tokens": 200_000, "flops": 2.0e10, "seconds": 3.0}
+        else:
+            pre = {"method": "random", "tokens": None, "flops": None, "seconds": None}
+        prepared[p] = {"pretraining": pre, "coverage": "97% of task types", "oov": {"test": 0.03, "shifted": 0.08}}
+    (folder / "prepared.json").write_text(json.dumps(prepared))
+    (folder / "timings.json").write_text(json.dumps({"prepare_seconds": {p: 1.5 for p in base}, "total_seconds": 99.0}))
+    kept, lines = {}, []
+    for p in base:
+        for n in SIZES:
+            for s in SEEDS:
+                growth = 0.06 * math.log2(n / 16)
+                test = float(np.clip(base[p] + growth + rng.normal(0, 0.02), 0, 1))
+                shifted = float(np.clip(test - 0.05 - (0.04 if p != "bert-tiny" else 0) + rng.normal(0, 0.02), 0, 1))
+                m = {"test": {"accuracy": test, "macro_f1": test - 0.01}, "shifted": {"accuracy": shifted},
+                     "dev": {"accuracy": test + 0.01}}
+                for ph in PHENOMENA:
+                    m["test"][f"accuracy[{ph}]"] = float(np.clip(test - 0.1 + rng.normal(0, 0.05), 0, 1))
+                    m["shifted"][f"accuracy[{ph}]"] = float(np.clip(shifted - 0.1 + rng.normal(0, 0.05), 0, 1))
+                kept[(p, n, s)] = m
+                lines.append({"pipeline": p, "task": "micro-sentiment", "n": n, "seed": s, "kind": "curve",
+                              "metrics": m, "seconds": 1.0, "pretraining": prepared[p]["pretraining"]})
+    # a duplicate point: an earlier, different value that the later line must replace
+    first = dict(lines[0], metrics={"test": {"accuracy": 0.0}, "shifted": {"accuracy": 0.0}})
+    lines.insert(0, first)
+    if budgets:
+        for flops in (1e11, 1e12, 1e13):
+            for s in SEEDS:
+                acc = float(0.5 + 0.05 * math.log10(flops / 1e11) + rng.normal(0, 0.01))
+                lines.append({"pipeline": "bert-tiny", "task": "micro-sentiment", "n": 64, "seed": s, "kind": "budget",
+                              "checkpoint": f"step-{int(flops // 1e9)}", "budget_flops": flops,
+                              "metrics": {"test": {"accuracy": acc}}, "seconds": 1.0})
+    text = "\n".join(json.dumps(x) for x in lines) + "\n"
+    if corrupt:
+        half = json.dumps(lines[5])[:40]
+        text += half + "\n"  # a half-written last line
+    (folder / "results.jsonl").write_text(text)
+    return kept
+
+
+def ref_mean(kept, p, n, split="test", metric="accuracy"):
+    return float(np.mean([kept[(p, n, s)][split][metric] for s in SEEDS]))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs") / "micro"
+    kept = make_run(folder)
+    report = render.write_report(folder, pdf=False)
+    return folder, kept, report
+
+
+# ---------------------------------------------------------------- stats
+def test_load_results_skips_corrupted_and_keeps_last(run_dir):
+    folder, kept, _ = run_dir
+    results, warns = stats.load_results(folder)
+    curve = [r for r in results if r["kind"] == "curve"]
+    assert len(curve) == len(kept) and len([r for r in results if r["kind"] == "budget"]) == 9
+    last_line = len((folder / "results.jsonl").read_text().splitlines())
+    assert any(f"results.jsonl:{last_line}: not valid JSON" in w for w in warns)
+    assert any("repeats" in w and "later line is kept" in w for w in warns)
+    r0 = next(r for r in curve if (r["pipeline"], r["n"], r["seed"]) == (PIPELINES[0], 16, 0))
+    assert r0["metrics"]["test"]["accuracy"] == kept[(PIPELINES[0], 16, 0)]["test"]["accuracy"]
+
+
+def test_load_results_missing_file(tmp_path):
+    results, warns = stats.load_results(tmp_path)
+    assert results == [] and "no such file" in warns[0]
+
+
+def test_summarize_matches_numpy_scipy(run_dir):
+    folder, kept, _ = run_dir
+    results, _ = stats.load_results(folder)
+    for split in ("test", "shifted"):
+        summary = stats.summarize(results, split, "accuracy")
+        assert set(summary) == {(p, n) for p in PIPELINES for n in SIZES}
+        for (p, n), e in summary.items():
+            x = np.array([kept[(p, n, s)][split]["accuracy"] for s in SEEDS])
+            half = st.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+            assert e["k"] == 3
+            assert e["mean"] == pytest.approx(x.mean(), abs=1e-12)
+            assert e["sd"] == pytest.approx(x.std(ddof=1), abs=1e-12)
+            assert e["ci_low"] == pytest.approx(x.mean() - half, abs=1e-12)
+            assert e["ci_high"] == pytest.approx(x.mean() + half, abs=1e-12)
+
+
+def test_interval_random_and_degenerate():
+    rng = np.random.default_rng(5)
+    for k in (2, 3, 7):
+        x = rng.normal(size=k)
+        e = stats.interval(x)
+        lo, hi = st.t.interval(0.95, k - 1, loc=x.mean(), scale=st.sem(x))
+        assert (e["ci_low"], e["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
+    one = stats.interval([0.7])
+    assert one == {"mean": 0.7, "sd": 0.0, "ci_low": 0.7, "ci_high": 0.7, "k": 1}
+
+
+def test_labels_to_match_hand_made():
+    a = {16: 0.5, 64: 0.7, 256: 0.9}
+    b = {16: 0.6, 64: 0.8, 256: 0.95}
+    m = stats.labels_to_match(a, b, 64)  # 0.8 is halfway between 64 and 256 in log n -> 128
+    assert m["bound"] == "exact" and m["n"] == pytest.approx(128.0) and m["target"] == 0.8
+    assert stats.labels_to_match(a, b, 16)["n"] == pytest.approx(32.0)  # 0.6 halfway 16..64
+    assert stats.labels_to_match(a, b, 256) == {"n": None, "bound": "not_reached", "target": 0.95}
+    assert stats.labels_to_match(b, a, 16) == {"n": 16.0, "bound": "at_most", "target": 0.5}
+    assert stats.labels_to_match(a, {64: 0.7}, 64) == {"n": 64.0, "bound": "exact", "target": 0.7}
+    # summary entries work as curve values too
+    assert stats.labels_to_match({n: {"mean": v} for n, v in a.items()}, b, 64)["n"] == pytest.approx(128.0)
+
+
+def test_labels_to_match_random_vs_np_interp():
+    rng = np.random.default_rng(1)
+    sizes = [16, 64, 256, 1024]
+    for _ in range(50):
+        ys = np.sort(rng.uniform(0.3, 0.9, size=4))
+        target = rng.uniform(ys[0] + 1e-6, ys[-1])
+        m = stats.labels_to_match(dict(zip(sizes, ys)), {100: target}, 100)
+        assert m["bound"] == "exact"
+        assert m["n"] == pytest.approx(np.exp(np.interp(target, ys, np.log(sizes))), rel=1e-9)
+
+
+def test_paired_comparison_matches_ttest_rel(run_dir):
+    folder, kept, _ = run_dir
+    results, _ = stats.load_results(folder)
+    for n in SIZES:
+        a = np.array([kept[("bert-tiny", n, s)]["test"]["accuracy"] for s in SEEDS])
+        b = np.array([kept[("word2vec+lstm", n, s)]["test"]["accuracy"] for s in SEEDS])
+        c = stats.paired_comparison(results, "bert-tiny", "word2vec+lstm", n, "test", "accuracy")
+        ref = st.ttest_rel(a, b)
+        assert c["k"] == 3 and c["mean_diff"] == pytest.approx((a - b).mean(), abs=1e-12)
+        assert c["t"] == pytest.approx(ref.statistic, rel=1e-9) and c["p"] == pytest.approx(ref.pvalue, rel=1e-9)
+        assert c["wins_a"] == int((a > b).sum())
+    rng = np.random.default_rng(2)
+    for k in (2, 4, 9):
+        a, b = rng.normal(size=k), rng.normal(size=k)
+        res = [{"pipeline": "A", "n": 8, "seed": i, "kind": "curve", "metrics": {"test": {"m": a[i]}}} for i in range(k)]
+        res += [{"pipeline": "B", "n": 8, "seed": i, "kind": "curve", "metrics": {"test": {"m": b[i]}}} for i in range(k)]
+        c = stats.paired_comparison(res, "A", "B", 8, "test", "m")
+        ref = st.ttest_rel(a, b)
+        assert c["t"] == pytest.approx(ref.statistic, rel=1e-9) and c["p"] == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_paired_comparison_degenerate_without_warnings():
+    one = [{"pipeline": p, "n": 8, "seed": 0, "kind": "curve", "metrics": {"test": {"m": v}}} for p, v in (("A", .6), ("B", .5))]
+    same = [{"pipeline": p, "n": 8, "seed": s, "kind": "curve", "metrics": {"test": {"m": v + s}}}
+            for s in range(3) for p, v in (("A", .6), ("B", .5))]
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("error")
+        c1 = stats.paired_comparison(one, "A", "B", 8, "test", "m")
+        c2 = stats.paired_comparison(same, "A", "B", 8, "test", "m")
+        c0 = stats.paired_comparison(one, "A", "C", 8, "test", "m")
+    assert c1["k"] == 1 and math.isnan(c1["p"]) and c1["mean_diff"] == pytest.approx(0.1)
+    assert c2["k"] == 3 and math.isnan(c2["p"]) and math.isnan(c2["t"]) and c2["wins_a"] == 3
+    assert c0["k"] == 0 and math.isnan(c0["mean_diff"])
+
+
+def test_ci_overlap():
+    s = {("a", 1): {"ci_low": 0.1, "ci_high": 0.3}, ("b", 1): {"ci_low": 0.3, "ci_high": 0.5},
+         ("c", 1): {"ci_low": 0.31, "ci_high": 0.5}}
+    assert stats.ci_overlap(s, "a", "b", 1) and stats.ci_overlap(s, "b", "a", 1)
+    assert not stats.ci_overlap(s, "a", "c", 1) and stats.ci_overlap(s, "b", "c", 1)
+
+
+# ---------------------------------------------------------------- rendered report
+def _table_means(text: str) -> dict:
+    """(pipeline, n) -> data-mean of the first (test) table's cells in the HTML."""
+    out = {}
+    for m in re.finditer(r'<td data-pipeline="([^"]*)" data-n="(\d+)" data-mean="([^"]*)" data-k="\d+">([^<]*)</td>', text):
+        key = (html.unescape(m.group(1)), int(m.group(2)))
+        out.setdefault(key, (float(m.group(3)), html.unescape(m.group(4))))
+    return out
+
+
+def test_html_report(run_dir):
+    folder, kept, report = run_dir
+    html_path, md_path, warns = report
+    assert html_path == folder / "report.html" and html_path.is_file()
+    text = html_path.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in text
+    assert "micro-sentiment" in text and "microworld" in text
+    assert EVIL not in text and html.escape(EVIL) in text and "<b>bold</b>" not in text
+    assert not re.search(r'(src|href)="(https?:)?//', text)  # self-contained
+    means = _table_means(text)
+    for p in PIPELINES:
+        for n in SIZES:
+            value, shown = means[(p, n)]
+            assert value == pytest.approx(ref_mean(kept, p, n), abs=1e-12)
+            assert shown.startswith(f"{ref_mean(kept, p, n):.3f} ± ")
+    for section in ("Labels to match", "Paired comparisons", "Accuracy by phenomenon", "accuracy[negation]",
+                    "Pretraining compute", "Score vs pretraining budget", "Configuration", "Environment", "Timings",
+                    "abc123+dirty", "Warnings", "not valid JSON"):
+        assert section in text, section
+    assert text.count("data:image/png;base64,") == 2  # curves + budgets
+    assert any("not valid JSON" in w for w in warns)
+    assert (folder / "figures" / "curves.png").is_file() and (folder / "figures" / "curves.svg").is_file()
+    assert (folder / "figures" / "budgets.svg").is_file()
+    assert "PDF not requested" in report.notes
+
+
+def test_embedded_images_decode(run_dir):
+    import matplotlib.image as mpimg
+    import io
+
+    text = run_dir[2][0].read_text(encoding="utf-8")
+    for data in re.findall(r'src="data:image/png;base64,([^"]+)"', text):
+        img = mpimg.imread(io.BytesIO(base64.b64decode(data)), format="png")
+        assert img.shape[0] > 100 and img.shape[1] > 100 and img.std() > 0
+
+
+def test_pretraining_compute_always_stated(run_dir):
+    text = run_dir[2][0].read_text(encoding="utf-8")
+    table = text.split("Pretraining compute</h2>")[1].split("</table>")[0]
+    row = re.search(r"<tr><td>" + re.escape(html.escape(EVIL)) + r"</td>(.*?)</tr>", table).group(1)
+    assert "<td>none</td>" in row
+    assert "3.20e+13" in table and "1,000,000" in table
+
+
+def test_markdown_twin(run_dir):
+    folder, kept, report = run_dir
+    md = report[1].read_text(encoding="utf-8")
+    assert "](figures/curves.png)" in md and "](figures/budgets.png)" in md
+    assert EVIL not in md and "&lt;script&gt;" in md
+    for p in PIPELINES:
+        line = next(x for x in md.splitlines() if x.startswith(f"| {html.escape(p, quote=False)} | ")
+                    and "[" in x)
+        for n in SIZES:
+            assert f"{ref_mean(kept, p, n):.3f} ± " in line
+    assert "not valid JSON" in md and "Labels to match" in md
+
+
+def test_summary_prose_follows_the_numbers(tmp_path):
+    make_run(tmp_path / "a", budgets=False, corrupt=False)
+    make_run(tmp_path / "b", base={"word2vec+lstm": 0.80, "bert-tiny": 0.50, EVIL: 0.45}, budgets=False, corrupt=False)
+    sa = render.summary_sentences(render.load_run(tmp_path / "a"))
+    sb = render.summary_sentences(render.load_run(tmp_path / "b"))
+    assert sa[0].startswith("At n=16, bert-tiny leads") and sb[0].startswith("At n=16, word2vec+lstm leads")
+    assert any(s.startswith("Over all sizes bert-tiny is best and word2vec+lstm second") for s in sa)
+    assert any(s.startswith("Over all sizes word2vec+lstm is best and bert-tiny second") for s in sb)
+    assert any("labels bert-tiny" in s and "matches what word2vec+lstm reaches with 256" in s for s in sa)
+    assert any("under shift" in s for s in sa) and any("Pretraining compute" in s for s in sa)
+    assert sa != sb
+
+
+def test_comparison_report(tmp_path, run_dir):
+    other = tmp_path / "other"
+    kept_b = make_run(other, base={"word2vec+lstm": 0.60, "bert-tiny": 0.75, EVIL: 0.40}, seed=3, budgets=False)
+    rep = render.write_comparison_report([run_dir[0], other], tmp_path / "cmp", pdf=False)
+    text = rep[0].read_text(encoding="utf-8")
+    assert rep[0] == tmp_path / "cmp" / "report.html" and rep[1].is_file()
+    assert EVIL not in text and text.count("data:image/png;base64,") == 3
+    cells = re.findall(r'<td data-run="([^"]*)" data-pipeline="([^"]*)" data-n="(\d+)" data-mean="([^"]*)">', text)
+    got = {(r, html.unescape(p), int(n)): float(v) for r, p, n, v in cells}
+    assert got[("other", "bert-tiny", 256)] == pytest.approx(ref_mean(kept_b, "bert-tiny", 256), abs=1e-12)
+    assert got[("micro", "bert-tiny", 256)] == pytest.approx(ref_mean(run_dir[1], "bert-tiny", 256), abs=1e-12)
+    assert "Run micro" in text and "Run other" in text
+    assert any("not valid JSON" in w for w in rep[2])
+
+
+def test_cli_report_command(tmp_path, capsys):
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers())
+    with pytest.raises(WorkbenchError, match="workbench compare --out"):
+        args = parser.parse_args(["report", str(tmp_path / "missing")])
+        args.func(args)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(WorkbenchError, match=r"empty.*results.jsonl.*workbench compare --out"):
+        args = parser.parse_args(["report", str(tmp_path / "empty")])
+        args.func(args)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "results.jsonl").write_text('{"pipeline": "a", "n"\n')
+    with pytest.raises(WorkbenchError, match="no readable results"):
+        args = parser.parse_args(["report", "--no-pdf", str(tmp_path / "broken")])
+        args.func(args)
+    make_run(tmp_path / "r1", budgets=False, corrupt=False)
+    make_run(tmp_path / "r2", seed=4, budgets=False, corrupt=False)
+    args = parser.parse_args(["report", "--no-pdf", str(tmp_path / "r1"), str(tmp_path / "r2")])
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path / "r1" / "compare-with-r2" / "report.html") in out
+    assert (tmp_path / "r1" / "compare-with-r2" / "report.md").is_file()
