@@ -2,8 +2,8 @@
 
 Training length adapts to n: at least `min_steps` updates (a 16-example subset still gets
 trained, and early stopping cannot end it before then: small subsets sit on a plateau first),
-at most `max_steps`; dev is scored every epoch (or every `min_eval_every` steps for
-tiny subsets) and the best dev state is restored at the end (early stopping with `patience`).
+at most `max_steps`; dev is scored every epoch (at most `max_evals` times) and the best dev
+state is restored at the end (early stopping with `patience` evaluations).
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class TrainConfig:
     max_epochs: int = 30
     min_steps: int = 120
     max_steps: int = 2000
-    min_eval_every: int = 10
-    patience: int = 5
+    max_evals: int = 10
+    patience: int = 3
     clip_norm: float = 1.0
     warmup_frac: float = 0.05
     layer_decay: float = 1.0
@@ -48,10 +48,11 @@ class FitResult:
 
 
 def plan_steps(n: int, cfg: TrainConfig) -> tuple[int, int]:
-    """(total steps, evaluate every) for a subset of n examples."""
+    """(total steps, evaluate every) for a subset of n examples: dev is scored every epoch, but
+    at most `max_evals` times (for a small subset, scoring dev would cost more than training)."""
     per_epoch = math.ceil(n / cfg.batch_size)
     total = min(max(cfg.max_epochs * per_epoch, cfg.min_steps), cfg.max_steps)
-    return total, max(per_epoch, cfg.min_eval_every)
+    return total, max(per_epoch, math.ceil(total / cfg.max_evals))
 
 
 def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Example], task: Task,

@@ -14,9 +14,7 @@ def plot_projection(kv, words, classes: dict, path, method: str = "pca", title: 
     """Project `words` to 2-d (PCA or t-SNE), colour AND mark them by class (readable in
     grayscale), label each point, save a PNG at `path`, and return the figure."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global backend switch, safe in notebooks
 
     if method not in ("pca", "tsne"):
         raise WorkbenchError(f"unknown projection {method!r}: use pca or tsne")
@@ -32,9 +30,10 @@ def plot_projection(kv, words, classes: dict, path, method: str = "pca", title: 
         from sklearn.manifold import TSNE
 
         xy = TSNE(n_components=2, random_state=0, init="pca", perplexity=min(30.0, len(words) - 1)).fit_transform(m)
-    fig, ax = plt.subplots(figsize=(8, 6))
+    fig = Figure(figsize=(8, 6))
+    ax = fig.subplots()
     labels = [classes.get(w, "other") for w in words]
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     for n, cls in enumerate(sorted(set(labels), key=str)):
         idx = [i for i, c in enumerate(labels) if c == cls]
         ax.scatter(xy[idx, 0], xy[idx, 1], marker=MARKERS[n % len(MARKERS)], color=cmap(n % 10),
@@ -46,5 +45,4 @@ def plot_projection(kv, words, classes: dict, path, method: str = "pca", title: 
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return fig

@@ -48,7 +48,7 @@ def _budget_checkpoints(info: dict) -> list[dict]:
     return [r for r in records if r.get("checkpoint") and (Path(folder) / r["checkpoint"]).is_file()]
 
 
-def run_compare(config: CompareConfig, progress: bool = True, report: bool = True) -> Path:
+def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
     from tqdm import tqdm
 
     from workbench.pipelines.run import build_vocab, prepare, run_point
@@ -101,7 +101,7 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     if report:
         from workbench.report.render import write_report
 
-        write_report(folder)
+        write_report(folder, pdf=pdf)
     return folder
 
 

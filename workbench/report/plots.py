@@ -9,10 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # no pyplot: no global backend switch, safe in notebooks
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
 from workbench.report import stats  # noqa: E402
@@ -46,7 +43,6 @@ def _save(fig, path_stem) -> list[Path]:
     paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
     fig.savefig(paths[0], dpi=DPI, bbox_inches="tight")
     fig.savefig(paths[1], bbox_inches="tight")
-    plt.close(fig)
     return paths
 
 
@@ -71,7 +67,8 @@ def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pip
     order = list(pipelines) if pipelines else []
     for _, s in panels:
         order += [p for p in stats.pipelines_of(s) if p not in order]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.2), squeeze=False, sharey=True)
+    fig = Figure(figsize=(5.6 * len(panels), 4.2))
+    axes = fig.subplots(1, len(panels), squeeze=False, sharey=True)
     for ax, (split, summary) in zip(axes[0], panels):
         for i, pipeline in enumerate(order):
             ns = stats.sizes_of(summary, pipeline)
@@ -107,7 +104,8 @@ def plot_budgets(results, path_stem, metric: str, static_points, split: str = "t
     budgets = stats.summarize_budgets(results, split, metric)
     if not budgets:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.subplots()
     series: dict[tuple, list] = {}
     for (pipeline, n, flops), e in budgets.items():
         series.setdefault((pipeline, n), []).append((flops, e))
