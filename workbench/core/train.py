@@ -25,9 +25,9 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 0.0
     batch_size: int = 32
-    max_epochs: int = 30
+    max_epochs: int = 15
     min_steps: int = 120
-    max_steps: int = 2000
+    max_steps: int = 1000
     max_evals: int = 10
     patience: int = 3
     clip_norm: float = 1.0
