@@ -5,8 +5,11 @@ from conftest import real_data_dir, requires_real_data, run_cli
 
 
 def test_help_everywhere_has_an_example():
-    for args in (["--help"], ["data", "--help"], ["data", "list", "--help"], ["data", "info", "--help"],
-                 ["data", "fetch", "--help"], ["finetune", "--help"], ["embed", "--help"]):
+    commands = [["--help"], ["data", "--help"], ["embed", "--help"]]
+    commands += [["data", sub, "--help"] for sub in ("list", "info", "fetch")]
+    commands += [["embed", sub, "--help"] for sub in ("train", "eval", "neighbors", "plot")]
+    commands += [[name, "--help"] for name in ("finetune", "pretrain", "compare", "report", "generate", "fill", "perplexity")]
+    for args in commands:
         result = run_cli(*args)
         assert result.returncode == 0, (args, result.stderr)
         assert "example" in result.stdout and "workbench " in result.stdout, args

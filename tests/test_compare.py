@@ -123,3 +123,33 @@ def test_folder_with_other_task_is_refused(tmp_path):
     result = run_cli("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
                      "--corpus", "microworld:100000")
     assert result.returncode == 2 and "another task, corpus or settings" in result.stderr
+
+
+def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
+    """--budgets: score at fixed n against pretraining FLOPs, one point per kept checkpoint and seed."""
+    from workbench import pretrain as pt
+    from workbench.data.tasks import resolve_corpus
+    from workbench.experiments.runner import run_compare
+    from workbench.models.lm import LMConfig
+    from workbench.models.transformer import TransformerConfig
+    from workbench.pipelines.run import build_vocab
+
+    corpus_name = "microworld:100000"
+    backbone = tmp_path / "clm"
+    pt.pretrain(LMConfig(objective="clm", transformer=TransformerConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64)),
+                pt.PretrainConfig(steps=64, batch_size=8, seq_len=32, eval_every=32, eval_blocks=4, warmup=4),
+                resolve_corpus(corpus_name), corpus_name, build_vocab(corpus_name), backbone, progress=False)
+    small = {"train": {"max_steps": 10, "min_steps": 10}}
+    config = build_config(None, pipelines="clm,random+lstm", sizes="16", seeds="2", corpus=corpus_name,
+                          out=str(tmp_path / "run"), budgets=True, budget_n=16)
+    config.settings = {"clm": {**small, "backbone": str(backbone)}, "random+lstm": {**small, "encoder": {"hidden": 16}}}
+    folder = run_compare(config, progress=False, pdf=False)
+    records, _ = ResultStore(folder).read()
+    budget = [r for r in records if r["kind"] == "budget"]
+    assert sorted((r["checkpoint"], r["seed"]) for r in budget) == sorted(
+        (f"checkpoints/step_{s:07d}.safetensors", seed) for s in (32, 64) for seed in (0, 1))
+    assert all(r["pipeline"] == "clm" and r["n"] == 16 and r["budget_flops"] > 0 for r in budget)
+    assert len([r for r in records if r["kind"] == "curve"]) == 4
+    assert (folder / "figures" / "budgets.png").exists()
+    prepared = json.loads((folder / "prepared.json").read_text())
+    assert prepared["clm"]["pretraining"]["flops"] > 0 and prepared["random+lstm"]["pretraining"]["method"] == "none"
