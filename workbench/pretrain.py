@@ -256,7 +256,25 @@ def pretrain(model_cfg: LMConfig, cfg: PretrainConfig, corpus: Corpus, corpus_na
     final = _last_record(log_path)
     _atomic_save(model_tensors(model), out / "model.safetensors")
     write_json(out / "final.json", final)
+    write_provenance(out, device)
     return final
+
+
+def write_provenance(folder, device: str) -> dict:
+    """Who made model.safetensors and how: versions, hardware, seed, compute, and its sha256 (checked by tests
+    for the shipped checkpoint)."""
+    from workbench.data.registry import sha256_of
+    from workbench.runs import environment
+
+    folder = Path(folder)
+    meta = json.loads((folder / "config.json").read_text())
+    final = json.loads((folder / "final.json").read_text())
+    record = {"sha256": sha256_of(folder / "model.safetensors"), "corpus": meta["corpus"],
+              "seed": meta["pretrain"]["seed"], "objective": meta["model"]["objective"], "arch": meta["model"]["arch"],
+              "steps": final["step"], "tokens": final["tokens"], "flops": final["flops"], "seconds": final["seconds"],
+              "val_loss": final["val_loss"], "unigram_val_loss": meta["unigram_val_loss"], "environment": environment(device)}
+    write_json(folder / "provenance.json", record)
+    return record
 
 
 def _last_record(log_path: Path) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -76,21 +78,27 @@ def weighting(x: torch.Tensor, x_max: float, alpha: float) -> torch.Tensor:
 
 
 def adagrad_step(param: torch.Tensor, gradsq: torch.Tensor, rows: torch.Tensor, grad: torch.Tensor, lr: float) -> None:
-    """AdaGrad per element, exactly as glove.c does it: g = lr * grad; p -= g / sqrt(G); G += g^2.
+    """AdaGrad per element, as glove.c does it: g = lr * grad; p -= g / sqrt(G); G += g^2.
 
     The learning rate is folded into the gradient BEFORE it is squared into the accumulator
     (glove.c: `fdiff *= eta; temp = fdiff * W[..]; W -= temp / sqrt(gradsq); gradsq += temp^2`),
-    and the step uses the accumulator from before this update. G starts at 1, so the first step
-    is lr * grad and later ones tend to g / sqrt(sum g^2) rather than lr times that: squaring the
-    raw gradient instead (an earlier version of this file) shrank every step about 1/lr = 20x
-    once G had grown, and the vectors never left their random start. Every nonzero X_ij in the
-    minibatch updates its own rows; entries sharing a row add up (the vectorized analogue of
-    glove.c's lock-free threads), all against the same pre-batch accumulator.
+    and the step uses the accumulator from before this update. G starts at 1. (Squaring the raw
+    gradient instead, as an earlier version did, shrank steps about 1/lr once G had grown.)
+
+    glove.c updates one entry at a time; a vectorized minibatch holds many entries of the same
+    row (in a small vocabulary, a frequent word's row hundreds of times). Summing their steps
+    overshoots and diverged to NaN on a 200k-token micro-world; so each row takes ONE step per
+    minibatch, with the mean of its entries' updates. (On WikiText-2 this costs some quality at
+    equal epochs: bench/NOTES.md.)
     """
     g = grad * lr
-    # index_put_(accumulate=True) is index_add_ by another name, several times faster on CPU
-    param.index_put_((rows,), -g / torch.sqrt(gradsq[rows]), accumulate=True)
-    gradsq.index_put_((rows,), g * g, accumulate=True)
+    unique, inverse = torch.unique(rows, return_inverse=True)
+    counts = torch.bincount(inverse, minlength=len(unique)).to(g.dtype)
+    shape = (len(unique),) + tuple(g.shape[1:])
+    mean = torch.zeros(shape, dtype=g.dtype, device=g.device).index_add_(0, inverse, g)
+    mean = mean / counts.view(-1, *([1] * (g.dim() - 1)))
+    param[unique] -= mean / torch.sqrt(gradsq[unique])
+    gradsq[unique] += mean * mean
 
 
 def train_glove(cooc, dim: int = 100, epochs: int = 25, x_max: float = 100.0, alpha: float = 0.75,
@@ -133,6 +141,11 @@ def train_glove(cooc, dim: int = 100, epochs: int = 25, x_max: float = 100.0, al
             adagrad_step(b, gb, i, fdiff, lr)
             adagrad_step(bc, gbc, j, fdiff, lr)
         losses.append(total / max(nnz, 1))
+        if not math.isfinite(losses[-1]):
+            from workbench.errors import WorkbenchError
+
+            raise WorkbenchError(f"GloVe diverged in epoch {epoch + 1} (loss {losses[-1]}): lower the learning rate "
+                                 f"(lr={lr}) or the batch size ({batch_size})")
         if verbose:
             print(f"glove epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f}")
     return GloveResult(w.cpu().numpy(), wc.cpu().numpy(), b.cpu().numpy(), bc.cpu().numpy(), losses)
