@@ -68,8 +68,11 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
     generator = torch.Generator().manual_seed(seed)
     primary = metrics.PRIMARY_METRIC[task.kind]
-    best_dev, best_step, best_state, since_best = -1.0, 0, None, 0
-    history, step, running = [], 0, []
+    # the starting point is a candidate too: a prompted pretrained model may already beat what
+    # a few labels can teach it, and selection on dev should be free to keep it
+    best_dev = evaluate(model, dev, dev_examples, task, device)[primary]
+    best_step, best_state, since_best = 0, copy.deepcopy(model.state_dict()), 0
+    history, step, running = [(0, float("nan"), best_dev)], 0, []
     patience_over = lambda: since_best >= cfg.patience and step >= cfg.min_steps  # noqa: E731
     while step < total and not patience_over():
         for batch in batches(train, cfg.batch_size, generator):
@@ -95,8 +98,7 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
                     since_best += 1
             if step >= total or patience_over():
                 break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    model.load_state_dict(best_state)
     return FitResult(step, best_step, best_dev, time.perf_counter() - started, history)
 
 
