@@ -73,7 +73,7 @@ def test_corrupted_line_is_reported_and_only_that_point_recomputed(tmp_path):
     (out / "results.jsonl").write_text("\n".join(damaged) + "\n")
     result = run_cli("compare", "--config", str(config), "--out", str(out), "--quiet")
     assert result.returncode == 0
-    assert "results.jsonl:3: corrupted" in result.stdout + result.stderr
+    assert "results.jsonl:3: not valid JSON" in result.stdout + result.stderr
     records, warnings = ResultStore(out).read()
     assert len(records) == 6 and len(warnings) == 1
     assert sorted(keys(records)) == sorted(keys(json.loads(line) for line in original))
@@ -81,10 +81,10 @@ def test_corrupted_line_is_reported_and_only_that_point_recomputed(tmp_path):
 
 def test_store_never_glues_onto_a_partial_line(tmp_path):
     store = ResultStore(tmp_path)
-    store.append({"pipeline": "a", "task": "t", "n": 1, "seed": 0})
+    store.append({"pipeline": "a", "task": "t", "n": 1, "seed": 0, "metrics": {}})
     with open(store.path, "a") as fh:
         fh.write('{"pipeline": "b", "ta')  # a crash mid-write
-    store.append({"pipeline": "c", "task": "t", "n": 1, "seed": 0})
+    store.append({"pipeline": "c", "task": "t", "n": 1, "seed": 0, "metrics": {}})
     records, warnings = store.read()
     assert [r["pipeline"] for r in records] == ["a", "c"] and len(warnings) == 1
 

@@ -22,20 +22,13 @@ class ResultStore:
         self.path = Path(folder) / "results.jsonl"
 
     def read(self) -> tuple[list[dict], list[str]]:
-        """(records, warnings); the last record of a key wins."""
+        """(records, warnings): the report's reader, so that the runner and the report agree on
+        which lines count (a corrupted line is skipped and warned about; the last of a repeated point wins)."""
+        from workbench.report.stats import load_results
+
         if not self.path.exists():
             return [], []
-        records: dict[tuple, dict] = {}
-        warnings = []
-        for number, line in enumerate(self.path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                records[point_key(record)] = record
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-                warnings.append(f"{self.path}:{number}: corrupted result line skipped; its point will be recomputed")
-        return list(records.values()), warnings
+        return load_results(self.path.parent)
 
     def done(self) -> set[tuple]:
         return {point_key(r) for r in self.read()[0]}
