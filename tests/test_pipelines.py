@@ -34,6 +34,7 @@ def test_word2vec_vectors_carry_tail_polarity(vocab, sentiment):
     assert rnd["metrics"]["shifted"]["accuracy"] <= 0.65
     assert rnd["metrics"]["test"]["accuracy"] - rnd["metrics"]["shifted"]["accuracy"] >= 0.15
     assert w2v["pretraining"]["method"] == "word2vec" and w2v["pretraining"]["corpus_tokens"] > 100_000
+    assert w2v["pretraining"]["flops"] > 1e9 and rnd["pretraining"]["method"] == "none"
 
 
 def test_same_seed_same_numbers_and_frozen_vectors_stay(vocab, sentiment):

@@ -80,8 +80,11 @@ def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: V
                                          settings=settings.get("vectors"))
         prepared.matrix = vectors["matrix"]
         prepared.info["coverage"] = vectors["coverage"]
-        prepared.info["pretraining"] = {"method": spec.representation, "seconds": vectors["seconds"],
-                                        "corpus_tokens": vectors["meta"]["corpus_tokens"], "cached": vectors["cached"]}
+        meta = vectors["meta"]
+        prepared.info["pretraining"] = {
+            "method": spec.representation, "seconds": vectors["seconds"], "corpus_tokens": meta["corpus_tokens"],
+            "tokens": meta["corpus_tokens"] * (meta.get("epochs") or static.VECTOR_DEFAULTS["epochs"]),
+            "flops": static.vector_flops(spec.representation, meta["corpus_tokens"], meta), "cached": vectors["cached"]}
     max_len = settings.get("encoder", {}).get("max_len", 256) if spec.encoder == "transformer" else 10_000
     prepared.encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len)
                         for split, examples in task.splits.items()}

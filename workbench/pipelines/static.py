@@ -50,6 +50,18 @@ def prepare_vectors(method: str, corpus: Corpus, corpus_name: str, vocab: Vocabu
             "cached": cached, "meta": meta}
 
 
+def vector_flops(method: str, tokens: int, settings: dict) -> float:
+    """A rough count of the arithmetic that trained the vectors, for the compute axis.
+
+    word2vec/fastText skip-gram with negative sampling: each token pairs with about window+1
+    context words per epoch (gensim shrinks the window at random), and each pair costs
+    (1 + negative) dot products of `dim`, forward and backward (x 6, as for the Transformer
+    count). GloVe: its co-occurrence pairs are of the same order, so the same estimate stands.
+    """
+    dim, window, epochs, negative = (settings.get(k) or VECTOR_DEFAULTS[k] for k in ("dim", "window", "epochs", "negative"))
+    return 6.0 * dim * (1 + negative) * tokens * epochs * (window + 1)
+
+
 def random_matrix(vocab_size: int, dim: int, seed: int) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     matrix = torch.randn(vocab_size, dim, generator=generator) * 0.3
