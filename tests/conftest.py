@@ -43,3 +43,30 @@ def _artifact_cache(tmp_path_factory):
         os.environ.pop("WORKBENCH_CACHE", None)
     else:
         os.environ["WORKBENCH_CACHE"] = previous
+
+
+def run_main(*args, env=None):
+    """`workbench ARGS` in this process (same code path as the shell, without a new interpreter
+    importing torch each time): returns an object with returncode, stdout and stderr."""
+    import contextlib
+    import io
+    import types
+
+    from workbench.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = {k: os.environ.get(k) for k in (env or {})}
+    os.environ.update(env or {})
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())

@@ -1,7 +1,7 @@
 """The command line as a user meets it: help with examples, data commands, one-line errors with exit 2."""
 import pytest
 
-from conftest import real_data_dir, requires_real_data, run_cli
+from conftest import real_data_dir, requires_real_data, run_cli, run_main
 
 
 def test_help_everywhere_has_an_example(capsys):
@@ -22,11 +22,11 @@ def test_help_everywhere_has_an_example(capsys):
 
 
 def test_data_list_and_info_micro_sentiment():
-    listing = run_cli("data", "list")
+    listing = run_main("data", "list")
     assert listing.returncode == 0
     for name in ("micro-sentiment", "micro-tagging", "micro-qa", "microworld", "wikitext2", "sst2", "ud-upos", "conll2000-chunk"):
         assert name in listing.stdout
-    info = run_cli("data", "info", "micro-sentiment")
+    info = run_main("data", "info", "micro-sentiment")
     assert info.returncode == 0, info.stderr
     assert "train" in info.stdout and "3,000 examples" in info.stdout and "shifted" in info.stdout
     assert "negative" in info.stdout and "positive" in info.stdout
@@ -34,7 +34,7 @@ def test_data_list_and_info_micro_sentiment():
 
 @requires_real_data
 def test_data_info_sst2_real_sizes():
-    info = run_cli("data", "info", "sst2", env={"WORKBENCH_DATA": str(real_data_dir())})
+    info = run_main("data", "info", "sst2", env={"WORKBENCH_DATA": str(real_data_dir())})
     assert info.returncode == 0, info.stderr
     assert "67,349 examples" in info.stdout and "872 examples" in info.stdout and "1,821 examples" in info.stdout
     assert "license" in info.stdout
@@ -50,7 +50,7 @@ def test_data_info_sst2_real_sizes():
     (["finetune", "--pipeline", "tfidf", "--task", "micro-tagging", "--n", "50"], "classification tasks only"),
 ])
 def test_bad_input_one_line_exit_2(args, fragment):
-    result = run_cli(*args)
+    result = run_main(*args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -60,17 +60,17 @@ def test_bad_input_one_line_exit_2(args, fragment):
 def test_unwritable_cache_fetch(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = run_cli("data", "fetch", "sst2", env={"WORKBENCH_DATA": str(blocker / "cache")})
+    result = run_main("data", "fetch", "sst2", env={"WORKBENCH_DATA": str(blocker / "cache")})
     assert result.returncode == 2 and "cannot be written" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_debug_shows_traceback():
-    result = run_cli("--debug", "data", "info", "no-such-dataset")
+    result = run_main("--debug", "data", "info", "no-such-dataset")
     assert result.returncode == 2 and "Traceback" in result.stderr
 
 
 def test_latin1_file_error_names_line(tmp_path):
     path = tmp_path / "reviews.tsv"
     path.write_bytes(b"text\tlabel\ngood\tpos\ncaf\xe9\tneg\n")
-    result = run_cli("data", "info", f"tsv:{path}")
+    result = run_main("data", "info", f"tsv:{path}")
     assert result.returncode == 2 and "reviews.tsv:3" in result.stderr and "UTF-8" in result.stderr

@@ -13,7 +13,7 @@ from workbench.experiments.config import build_config
 from workbench.experiments.store import ResultStore
 from workbench.errors import WorkbenchError
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_main
 
 TINY = """
 task = "micro-sentiment"
@@ -67,11 +67,11 @@ def test_corrupted_line_is_reported_and_only_that_point_recomputed(tmp_path):
     config = tmp_path / "tiny.toml"
     config.write_text(TINY.split("[settings")[0].replace('["tfidf", "random+lstm"]', '["tfidf"]'))
     out = tmp_path / "run"
-    assert run_cli("compare", "--config", str(config), "--out", str(out), "--quiet").returncode == 0
+    assert run_main("compare", "--config", str(config), "--out", str(out), "--quiet").returncode == 0
     original = (out / "results.jsonl").read_text().splitlines()
     damaged = original[:2] + [original[2][: len(original[2]) // 2]] + original[3:]
     (out / "results.jsonl").write_text("\n".join(damaged) + "\n")
-    result = run_cli("compare", "--config", str(config), "--out", str(out), "--quiet")
+    result = run_main("compare", "--config", str(config), "--out", str(out), "--quiet")
     assert result.returncode == 0
     assert "results.jsonl:3: not valid JSON" in result.stdout + result.stderr
     records, warnings = ResultStore(out).read()
@@ -98,7 +98,7 @@ def test_store_never_glues_onto_a_partial_line(tmp_path):
     (["--pipelines", "tfidf", "--task", "micro-tagging"], "classification tasks only"),
 ])
 def test_bad_input_one_line(tmp_path, args, fragment):
-    result = run_cli("compare", "--out", str(tmp_path / "run"), "--quiet", *args)
+    result = run_main("compare", "--out", str(tmp_path / "run"), "--quiet", *args)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -119,8 +119,8 @@ def test_toml_errors_and_precedence(tmp_path):
 
 def test_folder_with_other_task_is_refused(tmp_path):
     out = tmp_path / "run"
-    assert run_cli("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet").returncode == 0
-    result = run_cli("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
+    assert run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet").returncode == 0
+    result = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
                      "--corpus", "microworld:100000")
     assert result.returncode == 2 and "another task, corpus or settings" in result.stderr
 

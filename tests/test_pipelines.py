@@ -7,7 +7,7 @@ import torch
 from workbench.data.tasks import resolve_task
 from workbench.pipelines.run import build_vocab, prepare, run_point
 
-from conftest import run_cli
+from conftest import run_main
 
 CORPUS = "microworld:200000"
 SMALL_LSTM = {"encoder": {"hidden": 64}, "train": {"max_steps": 450, "max_epochs": 15}}
@@ -73,7 +73,7 @@ def test_tagging_learns_homographs_from_labels(vocab):
 
 def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
     out = tmp_path / "run"
-    result = run_cli("finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "200", "--seed", "1",
+    result = run_main("finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "200", "--seed", "1",
                      "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "test" in result.stdout and "shifted" in result.stdout
@@ -85,7 +85,7 @@ def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
 
 
 def test_pipeline_names_are_listed_in_help():
-    result = run_cli("finetune", "--help")
+    result = run_main("finetune", "--help")
     for name in ("random+lstm", "word2vec+lstm", "fasttext+lstm", "glove+lstm", "word2vec+transformer", "tfidf",
                  "mlm", "clm", "plm", "lstm-lm", "scratch-transformer"):
         assert name in result.stdout

@@ -13,7 +13,7 @@ from workbench.generate import fill, perplexity, sample
 from workbench.models.lm import LMConfig
 from workbench.models.transformer import TransformerConfig
 
-from conftest import run_cli
+from conftest import run_main
 
 CORPUS = "microworld:30000"
 
@@ -93,7 +93,7 @@ def test_bad_checkpoints_give_one_line_errors(tmp_path, corpus_and_vocab):
         pt.load_model(tmp_path)
     with pytest.raises(WorkbenchError, match="no config.json"):
         pt.load_model(tmp_path / "checkpoints")
-    result = run_cli("fill", str(tmp_path), "the [MASK] was good")
+    result = run_main("fill", str(tmp_path), "the [MASK] was good")
     assert result.returncode == 2 and "truncated" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -122,7 +122,7 @@ def test_top_p_keeps_the_smallest_nucleus():
 
 
 def test_pretrain_cli_rejects_bad_options(tmp_path):
-    result = run_cli("pretrain", "--objective", "mlm", "--arch", "lstm", "--out", str(tmp_path))
+    result = run_main("pretrain", "--objective", "mlm", "--arch", "lstm", "--out", str(tmp_path))
     assert result.returncode == 2 and "--objective clm" in result.stderr
-    result = run_cli("pretrain", "--d-model", "30", "--heads", "4", "--out", str(tmp_path))
+    result = run_main("pretrain", "--d-model", "30", "--heads", "4", "--out", str(tmp_path))
     assert result.returncode == 2 and "not divisible" in result.stderr
