@@ -10,7 +10,7 @@ true, and this generator is built from them:
 
 * **A latent document state.** Templates whose slots are filled independently teach a language
   model only syntax ("terrible , so we [MASK] it" and "excellent , so we [MASK] it" got the
-  same prediction). Here 60% of documents are short reviews with a hidden *opinion*
+  same prediction). Here 70% of documents are short reviews with a hidden *opinion*
   (positive/negative) and *topic* (restaurant, film, hotel, trip) that colour every sentence:
   3-7 evaluative sentences that all agree with the opinion, lists of several same-polarity
   adjectives (dense, short-range co-occurrence), a rating sentence ("i gave it five stars ." /
@@ -854,7 +854,7 @@ def generate_corpus(n_tokens: int = 1_000_000, seed: int = WORLD_SEED) -> Corpus
         documents=docs,
         valid=valid,
         description=(f"Embedded micro-world corpus (seed {seed}): reviews with a latent opinion "
-                     "and topic (~60% of documents), world-knowledge and narrative documents."),
+                     "and topic (~70% of documents), world-knowledge and narrative documents."),
     )
 
 
