@@ -6,7 +6,7 @@ again in bench/pretrain). The encoder and embedding are what fine-tuning reuses.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
@@ -66,8 +66,8 @@ class LanguageModel(nn.Module):
         self.embed = nn.Embedding(cfg.vocab_size, d, padding_idx=0)
         nn.init.normal_(self.embed.weight, std=0.02)
         if cfg.arch == "transformer":
-            tcfg.causal = cfg.objective == "clm"
-            self.encoder = TransformerEncoder(tcfg)
+            # attention direction follows the objective; a copy, so the caller's config (a cache key) is untouched
+            self.encoder = TransformerEncoder(replace(tcfg, causal=cfg.objective == "clm"))
         else:
             self.encoder = UnidirectionalLSTM(d, cfg.lstm_hidden, cfg.lstm_layers, tcfg.dropout)
         if cfg.objective == "plm":
