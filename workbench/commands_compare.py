@@ -24,6 +24,9 @@ def register(sub, add_task_column_options) -> None:
     parser.add_argument("--budgets", action="store_true", default=None,
                         help="also fine-tune at fixed n on checkpoints of increasing pretraining compute")
     parser.add_argument("--budget-n", type=int, default=None, help="labels for --budgets (default 64)")
+    parser.add_argument("--fuse", default=None,
+                        help="auto (default): train the points of a pipeline K at a time as one fused model, K chosen from "
+                             "the model size and device memory; off: one at a time; or a number K")
     parser.add_argument("--quiet", action="store_true", help="no progress bar (scripts, CI)")
     add_task_column_options(parser)
 
@@ -38,7 +41,7 @@ def run(args) -> int:
         task_options["labels"] = args.labels.split(",")
     config = build_config(args.config, task=args.task, corpus=args.corpus, pipelines=args.pipelines, sizes=args.sizes,
                           seeds=args.seeds, out=args.out, device=args.device, budgets=args.budgets,
-                          budget_n=args.budget_n, task_options=task_options or None)
+                          budget_n=args.budget_n, fuse=args.fuse, task_options=task_options or None)
     folder = run_compare(config, progress=not args.quiet)
     print(f"results: {folder / 'results.jsonl'}")
     print(f"report:  {folder / 'report.html'} (and report.md)")

@@ -33,6 +33,7 @@ class TrainConfig:
     clip_norm: float = 1.0
     warmup_frac: float = 0.05
     layer_decay: float = 1.0
+    precision: str = "auto"  # "auto" (bf16 autocast on CUDA, float32 on CPU), "bf16" or "fp32"
 
 
 @dataclass
@@ -55,6 +56,18 @@ def plan_steps(n: int, cfg: TrainConfig) -> tuple[int, int]:
     return total, max(per_epoch, math.ceil(total / cfg.max_evals))
 
 
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warmup over `warmup` updates, then linear decay to 0 at `total` (update `step`, 0-based)."""
+    return min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+
+
+def autocast(device, precision: str = "auto"):
+    """bf16 autocast on CUDA (unless precision is fp32); a no-op context on CPU unless bf16 is asked for."""
+    device_type = torch.device(device).type
+    enabled = precision == "bf16" or (precision == "auto" and device_type == "cuda")
+    return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled)
+
+
 def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Example], task: Task,
         cfg: TrainConfig, seed: int, device: str = "cpu") -> FitResult:
     """AdamW with warmup + linear decay, per-step gradient clipping, early stopping on dev."""
@@ -64,13 +77,12 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
     optimizer = torch.optim.AdamW(model.parameter_groups(cfg.lr, cfg.layer_decay), lr=cfg.lr, weight_decay=cfg.weight_decay)
     total, eval_every = plan_steps(len(train), cfg)
     warmup = max(1, int(cfg.warmup_frac * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))
     generator = torch.Generator().manual_seed(seed)
     primary = metrics.PRIMARY_METRIC[task.kind]
     # the starting point is a candidate too: a prompted pretrained model may already beat what
     # a few labels can teach it, and selection on dev should be free to keep it
-    best_dev = evaluate(model, dev, dev_examples, task, device)[primary]
+    best_dev = evaluate(model, dev, dev_examples, task, device, cfg.precision)[primary]
     best_step, best_state, since_best = 0, copy.deepcopy(model.state_dict()), 0
     history, step, running = [(0, float("nan"), best_dev)], 0, []
     patience_over = lambda: since_best >= cfg.patience and step >= cfg.min_steps  # noqa: E731
@@ -78,7 +90,8 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
         for batch in batches(train, cfg.batch_size, generator):
             model.train()
             batch = batch.to(device)
-            loss = model.head.loss(model(batch), batch)
+            with autocast(device, cfg.precision):
+                loss = model.head.loss(model(batch), batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.clip_norm:
@@ -88,7 +101,7 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
             running.append(loss.item())
             step += 1
             if step % eval_every == 0 or step == total:
-                score = evaluate(model, dev, dev_examples, task, device)[primary]
+                score = evaluate(model, dev, dev_examples, task, device, cfg.precision)[primary]
                 history.append((step, sum(running) / len(running), score))
                 running = []
                 if score > best_dev:
@@ -103,12 +116,14 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
 
 
 @torch.no_grad()
-def predict(model, items: list[Encoded], device: str = "cpu", batch_size: int = 128) -> list:
+def predict(model, items: list[Encoded], device: str = "cpu", batch_size: int = 128, precision: str = "auto") -> list:
     model.eval()
     out = []
     for batch in batches(items, batch_size):
         batch = batch.to(device)
-        out.extend(model.head.predict(model(batch), batch))
+        with autocast(device, precision):
+            logits = model(batch)
+        out.extend(model.head.predict(logits.float(), batch))
     return out
 
 
@@ -140,5 +155,6 @@ def score(task: Task, examples: list[Example], predictions: list) -> dict[str, f
     raise ValueError(task.kind)
 
 
-def evaluate(model, items: list[Encoded], examples: list[Example], task: Task, device: str = "cpu") -> dict[str, float]:
-    return score(task, examples, predict(model, items, device))
+def evaluate(model, items: list[Encoded], examples: list[Example], task: Task, device: str = "cpu",
+             precision: str = "auto") -> dict[str, float]:
+    return score(task, examples, predict(model, items, device, precision=precision))

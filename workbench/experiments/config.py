@@ -33,6 +33,7 @@ class CompareConfig:
     device: str = "auto"
     budgets: bool = False
     budget_n: int = 64
+    fuse: str = "auto"  # "auto", "off" or a number K: train up to K points of a pipeline as one fused model
     settings: dict = field(default_factory=dict)  # per pipeline: {"train": {...}, "encoder": {...}, ...}
     task_options: dict = field(default_factory=dict)  # text_col, label_col, tag_col, word_col, labels
 
@@ -73,6 +74,13 @@ def parse_seeds(value) -> list[int]:
     return seeds
 
 
+def parse_fuse(value) -> str:
+    text = str(value).strip().lower()
+    if text in ("auto", "off") or (text.isdigit() and int(text) >= 1):
+        return text
+    raise WorkbenchError(f"--fuse {value!r}: use auto, off, or a number of replicas such as 16")
+
+
 def load_toml(path) -> dict:
     path = Path(path)
     if not path.is_file():
@@ -101,6 +109,8 @@ def build_config(toml_path=None, **overrides) -> CompareConfig:
                                       else values["seeds"])
     if "pipelines" in values and isinstance(values["pipelines"], str):
         values["pipelines"] = [p.strip() for p in values["pipelines"].split(",") if p.strip()]
+    if "fuse" in values:
+        values["fuse"] = parse_fuse(values["fuse"])
     config = CompareConfig(**values)
     from workbench.pipelines import parse_pipeline
 

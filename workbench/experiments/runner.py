@@ -1,8 +1,10 @@
 """Run a comparison: prepare every pipeline once, then train and evaluate each missing
 (pipeline, n, seed) point, appending each result as it finishes. Rerunning resumes.
 
-Points run in order of n (all pipelines and seeds at n=16 first), so an interrupted run
-already holds complete small-n comparisons.
+Points of one pipeline are trained K at a time as one fused model (core.fused; `fuse`), grouped
+by neighbouring n so replicas stop at about the same step. Groups run in order of n (small-n
+groups of every pipeline first), so an interrupted run already holds complete small-n
+comparisons; each group's results are appended as it finishes.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
 from workbench.experiments.store import ResultStore, point_key
 from workbench.metrics import PRIMARY_METRIC
+from workbench.pipelines.run import run_points
 from workbench.runs import environment, resolve_device, write_json
 
 
@@ -48,10 +51,34 @@ def _budget_checkpoints(info: dict) -> list[dict]:
     return [r for r in records if r.get("checkpoint") and (Path(folder) / r["checkpoint"]).is_file()]
 
 
+def group_size(prepared, config: CompareConfig, device) -> int:
+    """K for one pipeline: --fuse off = 1, a number = that, auto = from model size and device memory."""
+    if config.fuse == "off" or prepared.spec.representation == "tfidf":
+        return 1
+    if config.fuse != "auto":
+        return int(config.fuse)
+    from workbench.core.fused import choose_k
+    from workbench.pipelines.run import _train_config, build_model
+
+    settings = config.settings.get(prepared.spec.name) or {}
+    longest = max(len(item.ids) for item in prepared.encoded["train"])
+    return choose_k(build_model(prepared, settings), _train_config(prepared, settings), longest, device)
+
+
+def fused_groups(todo: list, prepared: dict, config: CompareConfig, device) -> list[tuple[str, list]]:
+    """(pipeline, [(n, seed), ...]) groups of at most K points, neighbouring n together, small n first."""
+    groups = []
+    for pipeline in config.pipelines:
+        points = sorted((n, seed) for _, p, _, n, seed, _ in todo if p == pipeline)
+        k = group_size(prepared[pipeline], config, device) if points else 1
+        groups += [(pipeline, points[i:i + k]) for i in range(0, len(points), k)]
+    return sorted(groups, key=lambda g: (g[1][0][0], config.pipelines.index(g[0])))
+
+
 def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
     from tqdm import tqdm
 
-    from workbench.pipelines.run import build_vocab, prepare, run_point
+    from workbench.pipelines.run import build_vocab, prepare
 
     started = time.perf_counter()
     folder = Path(config.out)
@@ -86,12 +113,13 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         prepare_seconds[pipeline] = time.perf_counter() - tick
         prepared_info[pipeline] = prepared[pipeline].info
     write_json(folder / "prepared.json", prepared_info)
-    for key in todo:
-        _, pipeline, _, n, seed, _ = key
-        bar.set_postfix_str(f"{pipeline} n={n} seed={seed}")
-        result = run_point(prepared[pipeline], n, seed, device, config.settings.get(pipeline))
-        store.append({**result, "kind": "curve"})
-        bar.update(1)
+    for pipeline, points in fused_groups(todo, prepared, config, device):
+        sizes_text = "n=" + ",".join(str(n) for n in sorted({n for n, _ in points}))
+        bar.set_postfix_str(f"{pipeline} {sizes_text} x{len(points)}")
+        for result in run_points(prepared[pipeline], points, device, config.settings.get(pipeline),
+                                 fused=len(points) > 1):
+            store.append({**result, "kind": "curve"})
+            bar.update(1)
     bar.close()
     if config.budgets:
         _run_budgets(config, task, vocab, prepared, store, device, progress)
@@ -109,7 +137,7 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
     """Fine-tune at fixed n on each checkpoint kept at increasing pretraining compute."""
     from tqdm import tqdm
 
-    from workbench.pipelines.run import prepare, run_point
+    from workbench.pipelines.run import prepare
 
     done = store.done()
     jobs = []
@@ -121,21 +149,20 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
             print(f"workbench: warning: {pipeline}'s backbone kept no intermediate checkpoints (the shipped model keeps "
                   f"only the final one); pretrain it with `workbench pretrain` and pass its folder to get the compute axis")
         for record in checkpoints:
-            for seed in config.seeds:
-                key = ("budget", pipeline, task.name, config.budget_n, seed, record["checkpoint"])
-                if key not in done:
-                    jobs.append((pipeline, record, seed))
-    bar = tqdm(total=len(jobs), disable=not progress, unit="point", desc="budgets", dynamic_ncols=True)
-    cache = {}
-    for pipeline, record, seed in jobs:
-        if (pipeline, record["checkpoint"]) not in cache:
-            settings = {**(config.settings.get(pipeline) or {}), "backbone": prepared[pipeline].info["pretraining"]["folder"],
-                        "checkpoint": record["checkpoint"]}
-            cache[(pipeline, record["checkpoint"])] = (prepare(pipeline, task, config.corpus, vocab, settings, device), settings)
-        prep, settings = cache[(pipeline, record["checkpoint"])]
-        bar.set_postfix_str(f"{pipeline} {record['checkpoint']} seed={seed}")
-        result = run_point(prep, config.budget_n, seed, device, settings)
-        store.append({**result, "kind": "budget", "checkpoint": record["checkpoint"], "budget_flops": record["flops"],
-                      "budget_tokens": record["tokens"]})
-        bar.update(1)
+            seeds = [s for s in config.seeds
+                     if ("budget", pipeline, task.name, config.budget_n, s, record["checkpoint"]) not in done]
+            if seeds:
+                jobs.append((pipeline, record, seeds))
+    bar = tqdm(total=sum(len(seeds) for *_, seeds in jobs), disable=not progress, unit="point", desc="budgets",
+               dynamic_ncols=True)
+    for pipeline, record, seeds in jobs:  # the seeds of one checkpoint train as one fused group
+        settings = {**(config.settings.get(pipeline) or {}), "backbone": prepared[pipeline].info["pretraining"]["folder"],
+                    "checkpoint": record["checkpoint"]}
+        prep = prepare(pipeline, task, config.corpus, vocab, settings, device)
+        bar.set_postfix_str(f"{pipeline} {record['checkpoint']}")
+        points = [(config.budget_n, seed) for seed in seeds]
+        for result in run_points(prep, points, device, settings, fused=config.fuse != "off" and len(points) > 1):
+            store.append({**result, "kind": "budget", "checkpoint": record["checkpoint"],
+                          "budget_flops": record["flops"], "budget_tokens": record["tokens"]})
+            bar.update(1)
     bar.close()

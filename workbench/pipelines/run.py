@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from workbench.core.batching import encode
+from workbench.core.fused import ReplicaStack, fit_fused, predict_fused
 from workbench.core.train import TrainConfig, evaluate, fit, score
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_corpus
@@ -149,33 +150,100 @@ def train_defaults(spec: PipelineSpec) -> dict:
 
 def run_point(prepared: Prepared, n: int, seed: int, device: str = "cpu", settings: dict | None = None) -> dict:
     """Train on the nested subset (n, seed), select on dev, evaluate on test and shifted test."""
+    return run_points(prepared, [(n, seed)], device, settings, fused=False)[0]
+
+
+def run_points(prepared: Prepared, points: list[tuple[int, int]], device: str = "cpu", settings: dict | None = None,
+               fused: bool = True) -> list[dict]:
+    """Several (n, seed) points of one pipeline. fused: train them as replicas of one fused model
+    (core.fused, same results as one by one); else one after another with core.train.fit.
+    tf-idf and zero-shot points have nothing to fuse and always run alone."""
     settings = settings or {}
     task = prepared.task
-    zero_shot = n == 0 and prepared.spec.mode == "prompt"
-    chosen = [] if zero_shot else subset(task, n, seed)
-    train_examples = [task.splits["train"][i] for i in chosen]
-    started = time.perf_counter()
-    result = {"pipeline": prepared.spec.name, "task": task.name, "n": n, "seed": seed, "metrics": {}}
+    results = [{"pipeline": prepared.spec.name, "task": task.name, "n": n, "seed": seed, "metrics": {}}
+               for n, seed in points]
+    pretraining = prepared.info.get("pretraining", {"method": "none", "seconds": 0.0})
     if prepared.spec.representation == "tfidf":
-        predict, c, dev_accuracy = fit_tfidf(task, train_examples, seed)
-        result["fit"] = {"C": c, "best_dev": dev_accuracy}
-        for split in EVAL_SPLITS + ("dev",):
-            if split in task.splits:
-                result["metrics"][split] = score(task, task.splits[split], predict(task.splits[split]))
+        for result in results:
+            _run_tfidf(task, result)
     else:
-        torch.manual_seed(seed)
-        model = build_model(prepared, settings)
-        train_cfg = TrainConfig(**{**train_defaults(prepared.spec), **settings.get("train", {})})
-        if zero_shot:
-            result["fit"] = {"steps": 0, "note": "zero-shot: the LM head's verbalizer scores, no training"}
-        else:
-            train_items = [prepared.encoded["train"][i] for i in chosen]
-            fitted = fit(model, train_items, prepared.encoded["dev"], task.splits["dev"], task, train_cfg, seed, device)
-            result["fit"] = {"steps": fitted.steps, "best_step": fitted.best_step, "best_dev": fitted.best_dev,
-                             "train_config": asdict(train_cfg)}
-        for split in EVAL_SPLITS + ("dev",):
-            if split in task.splits:
-                result["metrics"][split] = evaluate(model, prepared.encoded[split], task.splits[split], task, device)
+        trained = [r for r in results if not (r["n"] == 0 and prepared.spec.mode == "prompt")]
+        for result in results:
+            if result not in trained:
+                _run_zero_shot(prepared, result, device, settings)
+        if trained:
+            (_train_fused if fused and len(trained) > 1 else _train_one_by_one)(prepared, trained, device, settings)
+    for result in results:
+        result["pretraining"] = pretraining
+    return results
+
+
+def _run_tfidf(task: Task, result: dict) -> None:
+    started = time.perf_counter()
+    train_examples = [task.splits["train"][i] for i in subset(task, result["n"], result["seed"])]
+    predict, c, dev_accuracy = fit_tfidf(task, train_examples, result["seed"])
+    result["fit"] = {"C": c, "best_dev": dev_accuracy}
+    for split in EVAL_SPLITS + ("dev",):
+        if split in task.splits:
+            result["metrics"][split] = score(task, task.splits[split], predict(task.splits[split]))
     result["seconds"] = time.perf_counter() - started
-    result["pretraining"] = prepared.info.get("pretraining", {"method": "none", "seconds": 0.0})
-    return result
+
+
+def _run_zero_shot(prepared: Prepared, result: dict, device: str, settings: dict) -> None:
+    started = time.perf_counter()
+    torch.manual_seed(result["seed"])
+    model = build_model(prepared, settings)
+    result["fit"] = {"steps": 0, "note": "zero-shot: the LM head's verbalizer scores, no training"}
+    _evaluate_all(prepared, model, result, device, _train_config(prepared, settings).precision)
+    result["seconds"] = time.perf_counter() - started
+
+
+def _train_config(prepared: Prepared, settings: dict) -> TrainConfig:
+    return TrainConfig(**{**train_defaults(prepared.spec), **settings.get("train", {})})
+
+
+def _evaluate_all(prepared: Prepared, model, result: dict, device: str, precision: str) -> None:
+    task = prepared.task
+    for split in EVAL_SPLITS + ("dev",):
+        if split in task.splits:
+            result["metrics"][split] = evaluate(model, prepared.encoded[split], task.splits[split], task, device, precision)
+
+
+def _setup(prepared: Prepared, result: dict, settings: dict):
+    """The point's model (seeded init) and its training items (the nested subset)."""
+    torch.manual_seed(result["seed"])
+    model = build_model(prepared, settings)
+    chosen = subset(prepared.task, result["n"], result["seed"])
+    return model, [prepared.encoded["train"][i] for i in chosen]
+
+
+def _record_fit(result: dict, fitted, train_cfg: TrainConfig, seconds: float, replicas: int) -> None:
+    result["fit"] = {"steps": fitted.steps, "best_step": fitted.best_step, "best_dev": fitted.best_dev,
+                     "train_config": asdict(train_cfg), "fused_replicas": replicas}
+    result["seconds"] = seconds
+
+
+def _train_one_by_one(prepared: Prepared, results: list[dict], device: str, settings: dict) -> None:
+    task, train_cfg = prepared.task, _train_config(prepared, settings)
+    for result in results:
+        started = time.perf_counter()
+        model, train_items = _setup(prepared, result, settings)
+        fitted = fit(model, train_items, prepared.encoded["dev"], task.splits["dev"], task, train_cfg, result["seed"], device)
+        _evaluate_all(prepared, model, result, device, train_cfg.precision)
+        _record_fit(result, fitted, train_cfg, time.perf_counter() - started, 1)
+
+
+def _train_fused(prepared: Prepared, results: list[dict], device: str, settings: dict) -> None:
+    task, train_cfg = prepared.task, _train_config(prepared, settings)
+    started = time.perf_counter()
+    models, trains = zip(*(_setup(prepared, result, settings) for result in results))
+    fitted = fit_fused(list(models), list(trains), [r["seed"] for r in results], prepared.encoded["dev"],
+                       task.splits["dev"], task, train_cfg, device)
+    stack = ReplicaStack(list(models), device)
+    for split in EVAL_SPLITS + ("dev",):
+        if split in task.splits:
+            for result, predictions in zip(results, predict_fused(stack, prepared.encoded[split], train_cfg.precision)):
+                result["metrics"][split] = score(task, task.splits[split], predictions)
+    seconds = (time.perf_counter() - started) / len(results)  # the group's wall time, shared evenly
+    for result, one in zip(results, fitted):
+        _record_fit(result, one, train_cfg, seconds, len(results))

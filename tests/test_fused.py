@@ -1,0 +1,156 @@
+"""The fused core's contract: K replicas in lockstep = K separate runs (core.train.fit)."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import vmap
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from workbench.core.batching import collate
+from workbench.core.fused import ReplicaStack, fit_fused, stack_batches
+from workbench.core.train import TrainConfig, fit
+from workbench.data.subsets import subset
+from workbench.data.tasks import resolve_task
+from workbench.experiments.config import parse_fuse
+from workbench.errors import WorkbenchError
+from workbench.models.lstm import LSTM
+from workbench.models.transformer import replica_folding
+from workbench.pipelines.run import build_vocab, prepare, build_model
+
+CORPUS = "microworld:100000"
+SETTINGS = {"random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},
+            "scratch-transformer": {"encoder": {"d_model": 32, "n_heads": 2, "d_ff": 64, "n_layers": 1, "dropout": 0.0}}}
+CFG = TrainConfig(max_steps=24, min_steps=8, max_evals=3, batch_size=16, patience=1)
+
+
+def no_dropout(model):
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = 0.0
+        if isinstance(getattr(module, "dropout", None), float):
+            module.dropout = 0.0
+    return model
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return build_vocab(CORPUS)
+
+
+@pytest.mark.parametrize("pipeline", ["random+lstm", "scratch-transformer"])
+@pytest.mark.parametrize("task_name", ["micro-sentiment", "micro-tagging"])
+def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
+    task = resolve_task(task_name)
+    settings = SETTINGS[pipeline]
+    prepared = prepare(pipeline, task, CORPUS, vocab, settings)
+    # different subset sizes, seeds and data orders; patience 1 lets replicas stop at different steps
+    points = [(16, 0), (40, 1), (40, 2)]
+    dev, dev_examples = prepared.encoded["dev"][:80], task.splits["dev"][:80]
+
+    def model_for(seed):
+        torch.manual_seed(seed)
+        return no_dropout(build_model(prepared, settings))
+
+    trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for n, s in points]
+    fused_models = [model_for(s) for _, s in points]
+    fused = fit_fused(fused_models, trains, [s for _, s in points], dev, dev_examples, task, CFG)
+    for (n, seed), train, fused_model, got in zip(points, trains, fused_models, fused):
+        model = model_for(seed)
+        want = fit(model, train, dev, dev_examples, task, CFG, seed)
+        assert (got.steps, got.best_step) == (want.steps, want.best_step)
+        assert got.best_dev == pytest.approx(want.best_dev, abs=1e-9)
+        for (s1, loss1, dev1), (s2, loss2, dev2) in zip(got.history, want.history):
+            assert s1 == s2 and dev1 == pytest.approx(dev2)
+            assert (math.isnan(loss1) and math.isnan(loss2)) or loss1 == pytest.approx(loss2, rel=1e-4)
+        for name, p in model.named_parameters():  # each ends on its own best-on-dev weights
+            # Adam normalizes float noise in near-zero gradients up to about one step (lr) in a few weights
+            torch.testing.assert_close(dict(fused_model.named_parameters())[name], p, rtol=1e-3, atol=CFG.lr)
+
+
+def test_replicas_stop_at_their_own_step(vocab):
+    task = resolve_task("micro-sentiment")
+    settings = SETTINGS["random+lstm"]
+    prepared = prepare("random+lstm", task, CORPUS, vocab, settings)
+    trains = [[prepared.encoded["train"][i] for i in subset(task, n, 0)] for n in (16, 160)]
+    cfg = TrainConfig(max_steps=40, min_steps=4, max_evals=4, batch_size=16, max_epochs=2, patience=50)
+    models = [no_dropout(build_model(prepared, settings)) for _ in trains]
+    small, large = fit_fused(models, trains, [0, 0], prepared.encoded["dev"][:40], task.splits["dev"][:40], task, cfg)
+    assert (small.steps, large.steps) == (4, 20)  # max(2 epochs, min_steps) for each subset
+
+
+def test_padding_rows_and_positions_change_nothing(vocab):
+    task = resolve_task("micro-sentiment")
+    settings = SETTINGS["scratch-transformer"]
+    prepared = prepare("scratch-transformer", task, CORPUS, vocab, settings)
+    models = [no_dropout(build_model(prepared, settings)).eval() for _ in range(2)]
+    a, b = collate(prepared.encoded["train"][:5]), collate(prepared.encoded["train"][5:17])
+    stack = ReplicaStack(models, "cpu")
+    stack.template.eval()
+    logits = stack.forward(stack_batches([a, b]), 0)
+    torch.testing.assert_close(logits[0, :5], models[0](a), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(logits[1, :12], models[1](b), rtol=1e-5, atol=1e-5)
+    losses = stack.losses(stack_batches([a, b]))
+    torch.testing.assert_close(losses, torch.stack([models[0].head.loss(models[0](a), a),
+                                                    models[1].head.loss(models[1](b), b)]))
+
+
+def test_folded_attention_equals_sdpa_per_replica_forward_and_backward():
+    torch.manual_seed(0)
+    from workbench.models.transformer import attend
+    q, k, v = (torch.randn(3, 2, 4, 6, 8, requires_grad=True) for _ in range(3))  # [K, B, H, T, Dh]
+    mask = torch.rand(3, 2, 1, 6, 6) > 0.3
+    mask |= torch.eye(6, dtype=torch.bool)
+    with replica_folding():
+        out = vmap(lambda q, k, v, m: attend(q, k, v, m, 0.0))(q, k, v, mask)
+    want = torch.stack([F.scaled_dot_product_attention(q[i], k[i], v[i], attn_mask=mask[i]) for i in range(3)])
+    torch.testing.assert_close(out, want)
+    g = torch.randn_like(out)
+    got = torch.autograd.grad(out, (q, k, v), g)
+    ref = torch.autograd.grad(want, (q, k, v), g)
+    for a, b in zip(got, ref):
+        torch.testing.assert_close(a, b)
+
+
+def test_folded_attention_backward_replays_the_dropout_mask():
+    from workbench.models.transformer import attend
+    q, k, v = (torch.randn(2, 3, 2, 5, 4, requires_grad=True) for _ in range(3))
+    torch.manual_seed(7)
+    with replica_folding():
+        out = vmap(lambda q, k, v: attend(q, k, v, None, 0.5), randomness="different")(q, k, v)
+    got = torch.autograd.grad(out.sum(), (q, k, v))
+    torch.manual_seed(7)  # the same draw on the folded batch, differentiated by autograd directly
+    flat = [t.reshape(6, 2, 5, 4) for t in (q, k, v)]
+    with torch.enable_grad():
+        want_out = F.scaled_dot_product_attention(*flat, dropout_p=0.5).reshape(2, 3, 2, 5, 4)
+    torch.testing.assert_close(out, want_out)
+    for a, b in zip(got, torch.autograd.grad(want_out.sum(), (q, k, v))):
+        torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("layers", [1, 2])
+def test_our_lstm_equals_nn_lstm_on_packed_sequences(bidirectional, layers):
+    torch.manual_seed(layers)
+    ours = LSTM(7, 5, num_layers=layers, bidirectional=bidirectional)
+    ref = nn.LSTM(7, 5, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+    ref.load_state_dict(ours.state_dict())  # same parameter names and shapes
+    x = torch.randn(4, 9, 7, requires_grad=True)
+    lengths = torch.tensor([9, 3, 6, 1])
+    mask = torch.arange(9)[None] < lengths[:, None]
+    got = ours(x, mask)
+    packed, _ = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    want, _ = pad_packed_sequence(packed, batch_first=True, total_length=9)
+    torch.testing.assert_close(got, want)
+    g = torch.randn_like(got)
+    got_grads = torch.autograd.grad(got, [x] + list(ours.parameters()), g)
+    want_grads = torch.autograd.grad(want, [x] + list(ref.parameters()), g)
+    for a, b in zip(got_grads, want_grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_fuse_option_is_validated():
+    assert parse_fuse("AUTO") == "auto" and parse_fuse(16) == "16" and parse_fuse("off") == "off"
+    with pytest.raises(WorkbenchError, match="--fuse"):
+        parse_fuse("0")

@@ -1,0 +1,297 @@
+"""K training runs of one pipeline in lockstep: one fused model, a leading replica axis.
+
+A data-efficiency curve is many small runs (sizes x seeds) of the same architecture. Run one
+at a time, a small model leaves a GPU idle and a CPU paying Python overhead per operation.
+Here the K runs' weights are stacked ([K, ...] per parameter) and the model is called once per
+step through `torch.func.vmap` over `functional_call`: every Linear becomes a batched matmul,
+attention folds the replica axis into its batch, embeddings are looked up per replica, and the
+LSTM's recurrence advances all K at once (our own LSTM: vmap has no rule for nn.LSTM). The
+model code is the same module a single run uses, so nothing is written twice.
+
+What stays per replica, exactly as `core.train.fit` does it for one run: its labeled subset,
+its seeded data order, its step count, warmup and decay, gradient-norm clipping, AdamW moments,
+dev evaluations, best state and early stopping. A replica that stops is removed from the
+stack (its best weights kept aside), so it neither updates nor costs compute. Replicas differ
+in batch rows (small subsets) and lengths: batches are padded with rows whose targets are
+ignored and with masked positions, which the models and losses are invariant to.
+
+Contract (tests/test_fused.py): each replica's losses and metrics equal a separate `fit` run's
+to float32 tolerance (dropout 0; with dropout, each replica draws its own masks from the
+shared generator, so runs are statistically, not bitwise, the same).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch.func import functional_call, vmap
+
+from workbench import metrics
+from workbench.core.batching import IGNORE, Batch, Encoded, batches
+from workbench.core.train import FitResult, TrainConfig, autocast, lr_factor, plan_steps, score
+from workbench.data.types import Example, Task
+from workbench.models.transformer import replica_folding
+
+BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, which `fit` uses
+
+
+def stack_batches(parts: list[Batch]) -> dict[str, torch.Tensor]:
+    """K batches -> tensors with a leading replica axis, padded to the largest rows x length.
+
+    Padding rows hold one visible pad token (so no softmax or pooling sees an empty row) and
+    only ignored targets, so they change no loss and no gradient."""
+    rows = max(b.ids.shape[0] for b in parts)
+    width = max(b.ids.shape[1] for b in parts)
+    stacked = {}
+    fills = {"ids": 0, "pad_mask": False, "labels": IGNORE, "tags": IGNORE, "starts": IGNORE, "ends": IGNORE,
+             "span_mask": False, "offsets": 1}
+    for name, fill in fills.items():
+        if getattr(parts[0], name) is None:
+            continue
+        padded = []
+        for b in parts:
+            value = getattr(b, name)
+            shape = (rows, width) if value.dim() == 2 else (rows,)
+            out = torch.full(shape, fill, dtype=value.dtype)
+            out[tuple(slice(0, s) for s in value.shape)] = value
+            if name == "pad_mask":
+                out[value.shape[0]:, 0] = True
+            padded.append(out)
+        stacked[name] = torch.stack(padded)
+    return stacked
+
+
+@dataclass
+class _Replica:
+    """The per-run state `fit` keeps in local variables."""
+
+    index: int
+    train: list[Encoded]
+    generator: torch.Generator
+    total: int
+    eval_every: int
+    warmup: int
+    step: int = 0
+    best_dev: float = float("-inf")
+    best_step: int = 0
+    since_best: int = 0
+    history: list = field(default_factory=list)
+    running: list = field(default_factory=list)
+    epoch: object = None
+    batch: Batch | None = None
+
+    def next_batch(self, batch_size: int) -> Batch:
+        """The next batch of this replica's own seeded order; a new epoch reshuffles."""
+        while True:
+            if self.epoch is None:
+                self.epoch = batches(self.train, batch_size, self.generator)
+            self.batch = next(self.epoch, None)
+            if self.batch is not None:
+                return self.batch
+            self.epoch = None
+
+
+class ReplicaStack:
+    """K same-architecture models as one: trainable parameters stacked on a leading axis, frozen
+    ones shared when all replicas hold the same tensor (a frozen embedding is stored once)."""
+
+    def __init__(self, models: list[torch.nn.Module], device):
+        self.template = models[0].to(device)
+        self.device = device
+        named = [dict(m.named_parameters()) for m in models]
+        self.trainable = [n for n, p in named[0].items() if p.requires_grad]
+        self.params = {n: torch.stack([d[n].detach() for d in named]).to(device).requires_grad_() for n in self.trainable}
+        self.frozen, self.frozen_dims = {}, {}
+        for name, value in list(named[0].items()) + list(models[0].named_buffers()):
+            if name in self.params:
+                continue
+            values = [dict(list(m.named_parameters()) + list(m.named_buffers()))[name].detach() for m in models]
+            shared = all(torch.equal(values[0], v) for v in values[1:])
+            self.frozen[name] = (values[0] if shared else torch.stack(values)).to(device)
+            self.frozen_dims[name] = None if shared else 0
+
+    def keep(self, positions: list[int]) -> None:
+        """Drop every replica not in `positions` (stopped runs) from the stack."""
+        index = torch.tensor(positions, device=self.device)
+        self.params = {n: p.detach()[index].requires_grad_() for n, p in self.params.items()}
+        self.frozen = {n: (v[index] if self.frozen_dims[n] == 0 else v) for n, v in self.frozen.items()}
+
+    def forward(self, tensors: dict[str, torch.Tensor], batch_dim) -> torch.Tensor:
+        """Logits [K, B, ...]; `batch_dim` 0 = one batch per replica, None = the same batch for all."""
+        template = self.template
+
+        def one(params, frozen, batch_tensors):
+            return functional_call(template, {**params, **frozen}, (Batch(**batch_tensors),))
+
+        with replica_folding():
+            return vmap(one, in_dims=(0, self.frozen_dims, batch_dim), randomness="different")(
+                self.params, self.frozen, tensors)
+
+    def losses(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        template = self.template
+
+        def one(params, frozen, batch_tensors):
+            batch = Batch(**batch_tensors)
+            return template.head.loss(functional_call(template, {**params, **frozen}, (batch,)), batch)
+
+        with replica_folding():
+            return vmap(one, in_dims=(0, self.frozen_dims, 0), randomness="different")(self.params, self.frozen, tensors)
+
+
+class StackedAdamW:
+    """torch.optim.AdamW over stacked parameters, with a learning rate and a step count per replica,
+    and gradient-norm clipping per replica (`clip_grad_norm_` semantics). One set of tensor ops
+    updates all K replicas: the fused optimizer step."""
+
+    def __init__(self, params: dict[str, torch.Tensor], lr_scale: dict[str, float], weight_decay: float, clip_norm: float):
+        self.lr_scale, self.weight_decay, self.clip_norm = lr_scale, weight_decay, clip_norm
+        self.exp_avg = {n: torch.zeros_like(p) for n, p in params.items()}
+        self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in params.items()}
+
+    def keep(self, positions: list[int]) -> None:
+        index = torch.tensor(positions, device=next(iter(self.exp_avg.values())).device)
+        self.exp_avg = {n: v[index] for n, v in self.exp_avg.items()}
+        self.exp_avg_sq = {n: v[index] for n, v in self.exp_avg_sq.items()}
+
+    @torch.no_grad()
+    def step(self, params: dict[str, torch.Tensor], lrs: torch.Tensor, steps: torch.Tensor) -> None:
+        """lrs: [K] base learning rates now; steps: [K] this update's 1-based count per replica."""
+        grads = {n: p.grad for n, p in params.items()}
+        k = lrs.shape[0]
+        view = lambda v, like: v.view(k, *([1] * (like.dim() - 1)))  # noqa: E731
+        if self.clip_norm:
+            norms = torch.stack([g.float().pow(2).flatten(1).sum(1) for g in grads.values()]).sum(0).sqrt()
+            coef = (self.clip_norm / (norms + 1e-6)).clamp(max=1.0)
+            for g in grads.values():
+                g.mul_(view(coef, g))
+        beta1, beta2 = BETAS
+        correction1 = 1 - beta1 ** steps
+        correction2_sqrt = (1 - beta2 ** steps).sqrt()
+        for name, p in params.items():
+            g, lr = grads[name], lrs * self.lr_scale[name]
+            p.mul_(1 - view(lr * self.weight_decay, p))
+            self.exp_avg[name].lerp_(g, 1 - beta1)
+            self.exp_avg_sq[name].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            denom = (self.exp_avg_sq[name].sqrt() / view(correction2_sqrt, p)).add_(EPS)
+            p.sub_(view(lr / correction1, p) * self.exp_avg[name] / denom)
+            p.grad = None
+
+
+def _lr_scales(model, cfg: TrainConfig) -> dict[str, float]:
+    """Each trainable parameter's share of the base rate, from the model's own layer-decay groups."""
+    names = {id(p): n for n, p in model.named_parameters()}
+    scales = {}
+    for group in model.parameter_groups(1.0, cfg.layer_decay):
+        for p in group["params"]:
+            scales[names[id(p)]] = group["lr"]
+    return scales
+
+
+def predict_fused(stack: ReplicaStack, items: list[Encoded], precision: str = "auto", batch_size: int = 128) -> list[list]:
+    """Predictions of every live replica on the same items (dev, test): one forward per batch."""
+    stack.template.eval()
+    out = [[] for _ in range(next(iter(stack.params.values())).shape[0])]
+    with torch.no_grad():
+        for batch in batches(items, batch_size):
+            batch = batch.to(stack.device)
+            tensors = {k: v for k, v in vars(batch).items() if v is not None}
+            with autocast(stack.device, precision):
+                logits = stack.forward(tensors, None)
+            for k, replica_logits in enumerate(logits.float()):
+                out[k].extend(stack.template.head.predict(replica_logits, batch))
+    return out
+
+
+def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds: list[int], dev: list[Encoded],
+              dev_examples: list[Example], task: Task, cfg: TrainConfig, device="cpu") -> list[FitResult]:
+    """`fit` for K models at once. Each model ends holding its own best-on-dev weights."""
+    started = time.perf_counter()
+    stack = ReplicaStack(models, device)
+    optimizer = StackedAdamW(stack.params, _lr_scales(models[0], cfg), cfg.weight_decay, cfg.clip_norm)
+    replicas = []
+    for index, (train, seed) in enumerate(zip(trains, seeds)):
+        total, eval_every = plan_steps(len(train), cfg)
+        replicas.append(_Replica(index, train, torch.Generator().manual_seed(seed), total, eval_every,
+                                 max(1, int(cfg.warmup_frac * total))))
+    primary = metrics.PRIMARY_METRIC[task.kind]
+    best = {n: p.detach().clone() for n, p in stack.params.items()}  # by original replica index
+    for replica, predictions in zip(replicas, predict_fused(stack, dev, cfg.precision)):
+        replica.best_dev = score(task, dev_examples, predictions)[primary]
+        replica.history.append((0, float("nan"), replica.best_dev))
+    live = list(replicas)
+    while live:
+        stack.template.train()
+        tensors = stack_batches([r.next_batch(cfg.batch_size) for r in live])
+        tensors = {k: v.to(device) for k, v in tensors.items()}
+        with autocast(device, cfg.precision):
+            losses = stack.losses(tensors)
+        losses.float().sum().backward()
+        lrs = torch.tensor([cfg.lr * lr_factor(r.step, r.total, r.warmup) for r in live], device=device)
+        steps = torch.tensor([r.step + 1 for r in live], dtype=torch.float32, device=device)
+        optimizer.step(stack.params, lrs, steps)
+        for replica, loss in zip(live, losses.detach().float().cpu().tolist()):
+            replica.running.append(loss)
+            replica.step += 1
+        due = [i for i, r in enumerate(live) if r.step % r.eval_every == 0 or r.step == r.total]
+        if due:
+            for i, predictions in zip(due, _predict_some(stack, due, dev, cfg.precision)):
+                _record_evaluation(live[i], score(task, dev_examples, predictions)[primary], stack, i, best)
+        finished = [i for i, r in enumerate(live) if r.step >= r.total or
+                    (r.since_best >= cfg.patience and r.step >= cfg.min_steps)]
+        if finished:
+            keep = [i for i in range(len(live)) if i not in finished]
+            live = [live[i] for i in keep]
+            if keep:
+                stack.keep(keep)
+                optimizer.keep(keep)
+    _load_best(models, best)
+    seconds = time.perf_counter() - started
+    return [FitResult(r.step, r.best_step, r.best_dev, seconds, r.history) for r in replicas]
+
+
+def _predict_some(stack: ReplicaStack, positions: list[int], items, precision) -> list[list]:
+    """Predictions of the live replicas at `positions` only (the ones due for a dev evaluation)."""
+    if len(positions) == next(iter(stack.params.values())).shape[0]:
+        return predict_fused(stack, items, precision)
+    index = torch.tensor(positions, device=stack.device)
+    view = ReplicaStack.__new__(ReplicaStack)
+    view.template, view.device, view.frozen_dims = stack.template, stack.device, stack.frozen_dims
+    view.params = {n: p.detach()[index] for n, p in stack.params.items()}
+    view.frozen = {n: (v[index] if stack.frozen_dims[n] == 0 else v) for n, v in stack.frozen.items()}
+    return predict_fused(view, items, precision)
+
+
+def _record_evaluation(replica: _Replica, dev_score: float, stack: ReplicaStack, position: int, best: dict) -> None:
+    replica.history.append((replica.step, sum(replica.running) / len(replica.running), dev_score))
+    replica.running = []
+    if dev_score > replica.best_dev:
+        replica.best_dev, replica.best_step, replica.since_best = dev_score, replica.step, 0
+        for name, p in stack.params.items():
+            best[name][replica.index] = p.detach()[position]
+    else:
+        replica.since_best += 1
+
+
+def _load_best(models, best: dict) -> None:
+    with torch.no_grad():
+        for k, model in enumerate(models):
+            params = dict(model.named_parameters())
+            for name, stacked in best.items():
+                params[name].copy_(stacked[k])
+
+
+def choose_k(model: torch.nn.Module, cfg: TrainConfig, max_len: int, device, limit: int = 64) -> int:
+    """How many replicas to fuse: on CPU a few (the gain there is amortized Python overhead, and
+    more replicas only add memory traffic); on CUDA as many as half the free memory holds, from a
+    rough per-replica footprint (weights, gradients, two AdamW moments and a best copy, plus
+    activations of one batch)."""
+    if torch.device(device).type != "cuda":
+        return 8
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    width = max((p.shape[-1] for p in model.parameters() if p.dim() == 2), default=256)
+    activations = cfg.batch_size * max_len * width * 4 * 16
+    per_replica = 5 * 4 * trainable + activations
+    free, _ = torch.cuda.mem_get_info(torch.device(device))
+    return max(1, min(limit, int(0.5 * free // per_replica)))
