@@ -1,0 +1,205 @@
+"""Every GPU check in one call (GPU time is scarce): kernels against their references, then the
+core benchmarks at sizes that fill the GPU, a short table last. Under 5 minutes on an H100.
+
+    python bench/gpu_check.py [--json $OUT/gpu_check.json]
+
+1. each kernel in core.kernels against its torch reference (kernels.self_check), random inputs;
+2. attention folded over replicas (bf16) against SDPA per replica; our LSTM against cuDNN's;
+3. the fused core's contract on the GPU: K fused replicas = K separate runs (fp32), and a bf16
+   fused run stays finite;
+4. bench/core (a) fused vs sequential, (b) our LSTM vs cuDNN, (c) Transformer MFU (eager, then
+   torch.compile if it pays).
+Exits 1 if a check fails (the benchmarks still run, so one call gives every figure).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+STARTED = time.perf_counter()
+
+
+def log(text: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:6.1f}s] {text}", flush=True)
+
+
+def rel_err(got: torch.Tensor, want: torch.Tensor) -> float:
+    return ((got.float() - want.float()).norm() / want.float().norm().clamp(min=1e-12)).item()
+
+
+def check_attention(device) -> list[dict]:
+    import torch.nn.functional as F
+    from torch.func import vmap
+
+    from workbench.models.transformer import attend, replica_folding
+
+    rows = []
+    for dtype, tol in ((torch.float32, 1e-5), (torch.bfloat16, 2e-2)):
+        q, k, v = (torch.randn(8, 16, 4, 128, 64, device=device, dtype=dtype, requires_grad=True) for _ in range(3))
+        mask = torch.rand(8, 16, 1, 128, 128, device=device) > 0.2
+        mask |= torch.eye(128, dtype=torch.bool, device=device)
+        with replica_folding():
+            out = vmap(lambda q, k, v, m: attend(q, k, v, m, 0.0))(q, k, v, mask)
+        want = torch.stack([F.scaled_dot_product_attention(q[i], k[i], v[i], attn_mask=mask[i]) for i in range(8)])
+        g = torch.randn_like(out)
+        grads = torch.autograd.grad(out, (q, k, v), g)
+        ref = torch.autograd.grad(want, (q, k, v), g)
+        err = max([rel_err(out, want)] + [rel_err(a, b) for a, b in zip(grads, ref)])
+        nan = bool(out.isnan().any()) or any(bool(a.isnan().any()) for a in grads)
+        rows.append({"kernel": f"folded attention {str(dtype)[6:]}", "max_rel_err": err, "ok": err < tol and not nan,
+                     "nan": nan})
+    return rows
+
+
+def check_lstm_vs_cudnn(device) -> dict:
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    from workbench.models.lstm import LSTM
+
+    ours = LSTM(100, 128, num_layers=2, bidirectional=True).to(device)
+    ref = torch.nn.LSTM(100, 128, num_layers=2, bidirectional=True, batch_first=True).to(device)
+    ref.load_state_dict(ours.state_dict())
+    x = torch.randn(32, 40, 100, device=device, requires_grad=True)
+    lengths = torch.randint(5, 41, (32,))
+    lengths[0] = 40
+    mask = (torch.arange(40)[None] < lengths[:, None]).to(device)
+    got = ours(x, mask)
+    packed, _ = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+    want, _ = pad_packed_sequence(packed, batch_first=True, total_length=40)
+    g = torch.randn_like(got)
+    a = torch.autograd.grad(got, [x] + list(ours.parameters()), g)
+    b = torch.autograd.grad(want, [x] + list(ref.parameters()), g)
+    err = max([rel_err(got, want)] + [rel_err(u, w) for u, w in zip(a, b)])
+    return {"kernel": "our LSTM vs cuDNN nn.LSTM (fp32, fwd+bwd)", "max_rel_err": err, "ok": err < 1e-4,
+            "nan": bool(got.isnan().any())}
+
+
+def check_fused_contract(device) -> list[dict]:
+    from torch import nn
+
+    from workbench.core.fused import fit_fused
+    from workbench.core.train import TrainConfig, fit
+    from workbench.data.subsets import subset
+    from workbench.data.tasks import resolve_task
+    from workbench.pipelines.run import build_model, build_vocab, prepare
+
+    corpus = "microworld:100000"
+    vocab = build_vocab(corpus)
+    rows = []
+    for task_name in ("micro-sentiment", "micro-tagging"):
+        task = resolve_task(task_name)
+        for pipeline in ("random+lstm", "scratch-transformer"):
+            prepared = prepare(pipeline, task, corpus, vocab, {}, device)
+            dev, dev_examples = prepared.encoded["dev"][:100], task.splits["dev"][:100]
+            points = [(16, 0), (48, 1), (48, 2), (100, 3)]
+            trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for n, s in points]
+            seeds = [s for _, s in points]
+
+            def model(seed):
+                torch.manual_seed(seed)
+                m = build_model(prepared, {})
+                for module in m.modules():
+                    if isinstance(module, nn.Dropout):
+                        module.p = 0.0
+                    if isinstance(getattr(module, "dropout", None), float):
+                        module.dropout = 0.0
+                return m
+
+            for precision in ("fp32", "bf16"):
+                cfg = TrainConfig(max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision=precision)
+                fused = fit_fused([model(s) for s in seeds], trains, seeds, dev, dev_examples, task, cfg, device)
+                losses = [h[1] for r in fused for h in r.history[1:]]
+                finite = all(math.isfinite(x) for x in losses)
+                if precision == "bf16":
+                    rows.append({"kernel": f"fused bf16 run {pipeline} {task_name}", "max_rel_err": float("nan"),
+                                 "ok": finite, "nan": not finite})
+                    continue
+                err = 0.0
+                for (n, s), train, got in zip(points, trains, fused):
+                    want = fit(model(s), train, dev, dev_examples, task, cfg, s, device)
+                    if (got.steps, got.best_step) != (want.steps, want.best_step):
+                        err = float("inf")
+                    for h1, h2 in zip(got.history[1:], want.history[1:]):
+                        err = max(err, abs(h1[1] - h2[1]) / abs(h2[1]))
+                rows.append({"kernel": f"fused = separate {pipeline} {task_name} (fp32 losses)", "max_rel_err": err,
+                             "ok": err < 1e-3 and finite, "nan": not finite})
+    return rows
+
+
+def run_checks(device) -> list[dict]:
+    rows = []
+    try:
+        from workbench.core import kernels
+
+        if hasattr(kernels, "self_check"):
+            rows += kernels.self_check(device)
+            log("kernels.self_check done")
+    except Exception as exc:  # a broken kernel must not hide the other figures
+        rows.append({"kernel": "kernels.self_check", "ok": False, "error": repr(exc)[:300]})
+    for name, fn in (("attention", check_attention), ("lstm", check_lstm_vs_cudnn), ("fused", check_fused_contract)):
+        try:
+            out = fn(device)
+            rows += out if isinstance(out, list) else [out]
+        except Exception as exc:
+            rows.append({"kernel": name, "ok": False, "error": repr(exc)[:300]})
+        log(f"check {name} done")
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--ks", default="1,4,16,32,64")
+    parser.add_argument("--steps", type=int, default=20)
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        print("bench/gpu_check.py needs a CUDA device; on CPU run the tests and bench/core/run.py")
+        return 2
+    device = "cuda"
+    torch.backends.cuda.matmul.allow_tf32 = False
+    log(f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    checks = run_checks(device)
+    from bench.core.run import bench_fused, bench_lstm, bench_mfu, table
+
+    rows = []
+    ks = [int(k) for k in args.ks.split(",")]
+    for name, fn in (("fused", lambda: bench_fused(device, ks, args.steps, 1)),
+                     ("lstm", lambda: bench_lstm(device, [1, 16, 64], 3)),
+                     ("mfu", lambda: [bench_mfu(device, 5, 1024, 8, 512, 16)])):
+        try:
+            rows += fn()
+        except Exception as exc:
+            rows.append({"bench": name, "error": repr(exc)[:300]})
+        log(f"bench {name} done")
+    if time.perf_counter() - STARTED < 200:
+        try:
+            rows.append({**bench_mfu(device, 5, 1024, 8, 512, 16, compiled=True), "bench": "mfu"})
+        except Exception as exc:
+            rows.append({"bench": "mfu-compiled", "error": repr(exc)[:300]})
+        log("bench mfu compiled done")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
+                                               "checks": checks, "bench": rows}, indent=2, default=str))
+    print("\n== checks ==")
+    for c in checks:
+        err = c.get("max_rel_err")
+        print(f"{'PASS' if c.get('ok') else 'FAIL'}  {c.get('kernel'):<60} rel err {err if err is None else f'{err:.2e}'}"
+              f"{'  ' + c['error'] if 'error' in c else ''}")
+    print("\n== benchmarks ==")
+    print(table([r for r in rows if "error" not in r]))
+    for r in rows:
+        if "error" in r:
+            print(f"ERROR {r['bench']}: {r['error']}")
+    log("total")
+    return 0 if all(c.get("ok") for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
