@@ -158,34 +158,47 @@ def main() -> int:
     parser.add_argument("--json", default=None)
     parser.add_argument("--ks", default="1,4,16,32,64")
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--max-seconds", type=float, default=280,
+                        help="skip what is left of the benchmarks once this much time has passed (a table still prints)")
+    parser.add_argument("--dry-run-cpu", action="store_true",
+                        help="run the whole script on the CPU at tiny sizes, to check it before spending GPU time")
     args = parser.parse_args()
-    if not torch.cuda.is_available():
-        print("bench/gpu_check.py needs a CUDA device; on CPU run the tests and bench/core/run.py")
+    if args.dry_run_cpu:
+        device, args.ks, args.steps = "cpu", "1,2", 3
+        torch.set_num_threads(1)
+    elif not torch.cuda.is_available():
+        print("bench/gpu_check.py needs a CUDA device (or --dry-run-cpu); on CPU run the tests and bench/core/run.py")
         return 2
-    device = "cuda"
-    torch.backends.cuda.matmul.allow_tf32 = False
-    log(f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    else:
+        device = "cuda"
+        torch.backends.cuda.matmul.allow_tf32 = False
+    name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu (dry run)"
+    log(f"{name}, torch {torch.__version__}")
     checks = run_checks(device)
     from bench.core.run import bench_fused, bench_lstm, bench_mfu, table
 
     rows = []
     ks = [int(k) for k in args.ks.split(",")]
-    for name, fn in (("fused", lambda: bench_fused(device, ks, args.steps, 1)),
-                     ("lstm", lambda: bench_lstm(device, [1, 16, 64], 3)),
-                     ("mfu", lambda: [bench_mfu(device, 5, 1024, 8, 512, 16)])):
+    mfu_size = (1024, 8, 512, 16) if device == "cuda" else (128, 1, 32, 2)
+    for name, fn in (("mfu", lambda: [bench_mfu(device, 5, *mfu_size)]),
+                     ("lstm", lambda: bench_lstm(device, [1, 16, 64] if device == "cuda" else [1, 2], 3)),
+                     ("fused", lambda: bench_fused(device, ks, args.steps, 1, stop_after=STARTED + args.max_seconds))):
+        if time.perf_counter() - STARTED > args.max_seconds:
+            rows.append({"bench": name, "error": "skipped: --max-seconds reached"})
+            continue
         try:
             rows += fn()
         except Exception as exc:
             rows.append({"bench": name, "error": repr(exc)[:300]})
         log(f"bench {name} done")
-    if time.perf_counter() - STARTED < 200:
+    if time.perf_counter() - STARTED < args.max_seconds - 60:
         try:
-            rows.append({**bench_mfu(device, 5, 1024, 8, 512, 16, compiled=True), "bench": "mfu"})
+            rows.append(bench_mfu(device, 5, *mfu_size, compiled=device == "cuda"))
         except Exception as exc:
             rows.append({"bench": "mfu-compiled", "error": repr(exc)[:300]})
         log("bench mfu compiled done")
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
+        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__,
                                                "checks": checks, "bench": rows}, indent=2, default=str))
     print("\n== checks ==")
     for c in checks:

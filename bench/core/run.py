@@ -61,9 +61,10 @@ def matmul_rate(device, dtype: torch.dtype, size: int, repeats: int = 5) -> floa
     return 10 * 2 * size ** 3 / timed(lambda: [a @ b for _ in range(10)], device, repeats)
 
 
-def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, corpus: str = "microworld:300000") -> list[dict]:
+def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, corpus: str = "microworld:300000",
+                stop_after: float = float("inf")) -> list[dict]:
     """(a): the same K runs (seeds 0..K-1, n labels each, exactly `steps` updates, dev scored at the
-    end) fused and sequential."""
+    end) fused and sequential. Stops early (keeping what it has) once perf_counter passes `stop_after`."""
     task = resolve_task("micro-sentiment")
     vocab = build_vocab(corpus)
     cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10 ** 6)
@@ -74,6 +75,8 @@ def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, c
         dev = prepared.encoded["dev"][:128]
         mean_len = statistics.mean(len(e.ids) for e in prepared.encoded["train"])
         for k in ks:
+            if time.perf_counter() > stop_after:
+                break
             seeds = list(range(k))
             trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for s in seeds]
 
