@@ -70,37 +70,37 @@ def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, c
     cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10 ** 6)
     dev, dev_examples = None, task.splits["dev"][:128]
     rows = []
-    for pipeline, settings in PIPELINES.items():
-        prepared = prepare(pipeline, task, corpus, vocab, settings, str(device))
+    prepared_all = {p: prepare(p, task, corpus, vocab, settings, str(device)) for p, settings in PIPELINES.items()}
+    for k, (pipeline, settings) in [(k, item) for k in ks for item in PIPELINES.items()]:
+        if time.perf_counter() > stop_after:
+            break
+        prepared = prepared_all[pipeline]
         dev = prepared.encoded["dev"][:128]
         mean_len = statistics.mean(len(e.ids) for e in prepared.encoded["train"])
-        for k in ks:
-            if time.perf_counter() > stop_after:
-                break
-            seeds = list(range(k))
-            trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for s in seeds]
+        seeds = list(range(k))
+        trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for s in seeds]
 
-            def models():
-                out = []
-                for s in seeds:
-                    torch.manual_seed(s)
-                    out.append(build_model(prepared, settings))
-                return out
+        def models():
+            out = []
+            for s in seeds:
+                torch.manual_seed(s)
+                out.append(build_model(prepared, settings))
+            return out
 
-            def fused():
-                fit_fused(models(), trains, seeds, dev, dev_examples, task, cfg, device)
+        def fused():
+            fit_fused(models(), trains, seeds, dev, dev_examples, task, cfg, device)
 
-            def sequential(count=k):
-                for model, train, s in list(zip(models(), trains, seeds))[:count]:
-                    fit(model, train, dev, dev_examples, task, cfg, s, device)
+        def sequential(count=k):
+            for model, train, s in list(zip(models(), trains, seeds))[:count]:
+                fit(model, train, dev, dev_examples, task, cfg, s, device)
 
-            t_fused = timed(fused, device, repeats)
-            t_seq = timed(sequential, device, repeats, warmup=lambda: sequential(1))
-            tokens = k * steps * min(n, cfg.batch_size) * mean_len
-            rows.append({"bench": "fused", "pipeline": pipeline, "K": k, "steps": steps,
-                         "fused_s": t_fused, "sequential_s": t_seq, "fused_runs_per_s": k / t_fused,
-                         "sequential_runs_per_s": k / t_seq, "fused_tokens_per_s": tokens / t_fused,
-                         "sequential_tokens_per_s": tokens / t_seq, "speedup": t_seq / t_fused})
+        t_fused = timed(fused, device, repeats)
+        t_seq = timed(sequential, device, repeats, warmup=lambda: sequential(1))
+        tokens = k * steps * min(n, cfg.batch_size) * mean_len
+        rows.append({"bench": "fused", "pipeline": pipeline, "K": k, "steps": steps,
+                     "fused_s": t_fused, "sequential_s": t_seq, "fused_runs_per_s": k / t_fused,
+                     "sequential_runs_per_s": k / t_seq, "fused_tokens_per_s": tokens / t_fused,
+                     "sequential_tokens_per_s": tokens / t_seq, "speedup": t_seq / t_fused})
     return rows
 
 
