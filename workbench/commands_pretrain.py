@@ -1,6 +1,7 @@
 """`workbench pretrain`: whole-model pretraining with progress, checkpoints, resume and a cache."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from workbench.cli_util import add_command
@@ -31,11 +32,15 @@ def register(sub) -> None:
         description="Pretrain a whole model on unlabeled text. Shows loss and tokens/s, validates (loss, perplexity, "
                     "accuracy), saves safetensors checkpoints at log-spaced steps (with tokens and FLOPs), and resumes "
                     "from the last checkpoint when rerun after an interruption. Without --out the model goes to the "
-                    "artifact cache, keyed by corpus, vocabulary and config, where `workbench finetune` finds it.")
+                    "artifact cache, keyed by corpus, vocabulary and config, where `workbench finetune` finds it. "
+                    "--nproc N (or torchrun) trains with DDP on N processes, same global batch, same loss curve.")
     add_model_options(parser)
     parser.add_argument("--out", default=None, help="output folder (default: the artifact cache)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="train in N local processes with DDP (gloo on CPU, NCCL on GPUs, one GPU each); "
+                             "--batch-size stays the global batch. Under torchrun, leave it at 1")
 
 
 def configs_from_args(args):
@@ -59,14 +64,25 @@ def configs_from_args(args):
     return model, PretrainConfig(steps=steps, batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr, seed=args.seed)
 
 
+def check_nproc(nproc: int) -> None:
+    """One-line errors before any process starts (pretrain checks that the batch splits over the processes)."""
+    if nproc < 1:
+        raise WorkbenchError(f"--nproc {nproc}: must be a positive whole number of processes")
+    if nproc > 1 and "WORLD_SIZE" in os.environ:
+        raise WorkbenchError(f"--nproc {nproc} under torchrun (WORLD_SIZE is set): torchrun starts the processes; drop --nproc")
+
+
 def run(args) -> int:
     from workbench.pretrain import pretrain_cached
     from workbench.runs import resolve_device
 
     device = resolve_device(args.device)
     model_cfg, cfg = configs_from_args(args)
+    check_nproc(args.nproc)
     folder, final = pretrain_cached(model_cfg, cfg, args.corpus, out=Path(args.out) if args.out else None,
-                                    device=device, progress=not args.quiet)
+                                    device=device, progress=not args.quiet, nproc=args.nproc)
+    if os.environ.get("RANK", "0") != "0":  # under torchrun every rank returns here; one summary is enough
+        return 0
     shown = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in final.items() if k != "checkpoint")
     print(f"pretrained {args.objective} ({args.arch}) on {args.corpus}: {shown}")
     print(f"model folder: {folder}")
