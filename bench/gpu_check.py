@@ -133,12 +133,12 @@ def check_fused_contract(device) -> list[dict]:
     return rows
 
 
-def run_checks(device) -> list[dict]:
+def run_checks(device, skip_kernels: bool = False) -> list[dict]:
     rows = []
     try:
-        from workbench.core import kernels
+        if not skip_kernels:
+            from workbench.core import kernels
 
-        if hasattr(kernels, "self_check"):
             rows += kernels.self_check(device)
             log("kernels.self_check done")
     except Exception as exc:  # a broken kernel must not hide the other figures
@@ -160,6 +160,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--max-seconds", type=float, default=280,
                         help="skip what is left of the benchmarks once this much time has passed (a table still prints)")
+    parser.add_argument("--skip-kernels", action="store_true", help="skip kernels.self_check (Triton compiles take ~20 s)")
     parser.add_argument("--dry-run-cpu", action="store_true",
                         help="run the whole script on the CPU at tiny sizes, to check it before spending GPU time")
     args = parser.parse_args()
@@ -171,10 +172,11 @@ def main() -> int:
         return 2
     else:
         device = "cuda"
-        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False  # fp32 checks compare fp32, not TF32
+        torch.backends.cudnn.allow_tf32 = False
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu (dry run)"
     log(f"{name}, torch {torch.__version__}")
-    checks = run_checks(device)
+    checks = run_checks(device, args.skip_kernels)
     from bench.core.run import bench_fused, bench_lstm, bench_mfu, table
 
     rows = []

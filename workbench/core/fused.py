@@ -98,19 +98,19 @@ class ReplicaStack:
     ones shared when all replicas hold the same tensor (a frozen embedding is stored once)."""
 
     def __init__(self, models: list[torch.nn.Module], device):
-        self.template = models[0].to(device)
         self.device = device
         named = [dict(m.named_parameters()) for m in models]
         self.trainable = [n for n, p in named[0].items() if p.requires_grad]
-        self.params = {n: torch.stack([d[n].detach() for d in named]).to(device).requires_grad_() for n in self.trainable}
+        self.params = {n: torch.stack([d[n].detach().to(device) for d in named]).requires_grad_() for n in self.trainable}
         self.frozen, self.frozen_dims = {}, {}
         for name, value in list(named[0].items()) + list(models[0].named_buffers()):
             if name in self.params:
                 continue
-            values = [dict(list(m.named_parameters()) + list(m.named_buffers()))[name].detach() for m in models]
+            values = [dict(list(m.named_parameters()) + list(m.named_buffers()))[name].detach().to(device) for m in models]
             shared = all(torch.equal(values[0], v) for v in values[1:])
-            self.frozen[name] = (values[0] if shared else torch.stack(values)).to(device)
+            self.frozen[name] = values[0] if shared else torch.stack(values)
             self.frozen_dims[name] = None if shared else 0
+        self.template = models[0].to(device)  # after stacking: the others may still be on the CPU
 
     def keep(self, positions: list[int]) -> None:
         """Drop every replica not in `positions` (stopped runs) from the stack."""
