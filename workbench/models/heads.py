@@ -6,10 +6,10 @@ predictions in the task's own terms (a class index, a tag per token, a passage s
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from workbench.core.batching import IGNORE, Batch
+from workbench.core.kernels import cross_entropy
 
 POOLS = ("max", "mean", "first", "last")
 
@@ -39,7 +39,7 @@ class ClassificationHead(nn.Module):
         return self.linear(self.drop(pooled))
 
     def loss(self, logits, batch: Batch):
-        return F.cross_entropy(logits, batch.labels)
+        return cross_entropy(logits, batch.labels)
 
     def predict(self, logits, batch: Batch) -> list[int]:
         return logits.argmax(-1).tolist()
@@ -55,7 +55,7 @@ class TaggingHead(nn.Module):
         return self.linear(self.drop(states))
 
     def loss(self, logits, batch: Batch):
-        return F.cross_entropy(logits.flatten(0, 1), batch.tags.flatten(), ignore_index=IGNORE)
+        return cross_entropy(logits.flatten(0, 1), batch.tags.flatten(), ignore_index=IGNORE)
 
     def predict(self, logits, batch: Batch) -> list[list[int]]:
         best = logits.argmax(-1)
@@ -76,8 +76,8 @@ class SpanHead(nn.Module):
         return logits  # [B, T, 2]
 
     def loss(self, logits, batch: Batch):
-        return (F.cross_entropy(logits[..., 0], batch.starts, ignore_index=IGNORE)
-                + F.cross_entropy(logits[..., 1], batch.ends, ignore_index=IGNORE)) / 2
+        return (cross_entropy(logits[..., 0], batch.starts, ignore_index=IGNORE)
+                + cross_entropy(logits[..., 1], batch.ends, ignore_index=IGNORE)) / 2
 
     def predict(self, logits, batch: Batch) -> list[tuple[int, int]]:
         start, end = logits[..., 0], logits[..., 1]

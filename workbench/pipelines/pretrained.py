@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from workbench.core.kernels import cross_entropy
 from workbench.data.types import CLASSIFICATION, Task
 from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
@@ -131,7 +132,7 @@ class PromptHead(nn.Module):
         return torch.stack([vocab_logits[:, ids].logsumexp(-1) for ids in self.verbalizer_ids], dim=-1)
 
     def loss(self, logits, batch):
-        return nn.functional.cross_entropy(logits, batch.labels)
+        return cross_entropy(logits, batch.labels)
 
     def predict(self, logits, batch):
         return logits.argmax(-1).tolist()
