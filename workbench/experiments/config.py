@@ -33,6 +33,9 @@ class CompareConfig:
     device: str = "auto"
     budgets: bool = False
     budget_n: int = 64
+    executor: str = "local"  # "local" or "ray" (experiments.executors)
+    address: str | None = None  # Ray cluster: "auto", HOST:PORT, or None = start a local one
+    cpus_per_task: int = 1  # Ray: CPUs each fused group declares (on a GPU it declares one GPU)
     fuse: str = "auto"  # "auto", "off" or a number K: train up to K points of a pipeline as one fused model
     settings: dict = field(default_factory=dict)  # per pipeline: {"train": {...}, "encoder": {...}, ...}
     task_options: dict = field(default_factory=dict)  # text_col, label_col, tag_col, word_col, labels
@@ -109,6 +112,8 @@ def build_config(toml_path=None, **overrides) -> CompareConfig:
                                       else values["seeds"])
     if "pipelines" in values and isinstance(values["pipelines"], str):
         values["pipelines"] = [p.strip() for p in values["pipelines"].split(",") if p.strip()]
+    if values.get("executor", "local") not in ("local", "ray"):
+        raise WorkbenchError(f"--executor {values['executor']!r}: use local or ray")
     if "fuse" in values:
         values["fuse"] = parse_fuse(values["fuse"])
     config = CompareConfig(**values)

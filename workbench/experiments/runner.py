@@ -16,6 +16,7 @@ from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
+from workbench.experiments.executors import run_groups_locally, run_groups_on_ray
 from workbench.experiments.store import ResultStore, point_key
 from workbench.metrics import PRIMARY_METRIC
 from workbench.pipelines.run import run_points
@@ -65,11 +66,15 @@ def group_size(prepared, config: CompareConfig, device) -> int:
     return choose_k(build_model(prepared, settings), _train_config(prepared, settings), longest, device)
 
 
-def fused_groups(todo: list, prepared: dict, config: CompareConfig, device) -> list[tuple[str, list]]:
-    """(pipeline, [(n, seed), ...]) groups of at most K points, neighbouring n together, small n first."""
+def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> list[tuple[str, list]]:
+    """(pipeline, [(n, seed), ...]) groups of at most K points, neighbouring n together, small n first.
+
+    Groups are cut from the whole curve, never from what is left to do: with dropout, the masks a
+    replica draws depend on its group, so a resumed run must rebuild the same groups to give the
+    same numbers (a group with some points done is retrained whole; only its missing points are written)."""
     groups = []
     for pipeline in config.pipelines:
-        points = sorted((n, seed) for _, p, _, n, seed, _ in todo if p == pipeline)
+        points = sorted((n, seed) for _, p, _, n, seed, _ in curve if p == pipeline)
         k = group_size(prepared[pipeline], config, device) if points else 1
         groups += [(pipeline, points[i:i + k]) for i in range(0, len(points), k)]
     return sorted(groups, key=lambda g: (g[1][0][0], config.pipelines.index(g[0])))
@@ -113,13 +118,20 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         prepare_seconds[pipeline] = time.perf_counter() - tick
         prepared_info[pipeline] = prepared[pipeline].info
     write_json(folder / "prepared.json", prepared_info)
-    for pipeline, points in fused_groups(todo, prepared, config, device):
-        sizes_text = "n=" + ",".join(str(n) for n in sorted({n for n, _ in points}))
-        bar.set_postfix_str(f"{pipeline} {sizes_text} x{len(points)}")
-        for result in run_points(prepared[pipeline], points, device, config.settings.get(pipeline),
-                                 fused=len(points) > 1):
-            store.append({**result, "kind": "curve"})
-            bar.update(1)
+    missing = set(todo)
+    groups = [(pipeline, points) for pipeline, points in fused_groups(curve, prepared, config, device)
+              if any(("curve", pipeline, task.name, n, seed, None) in missing for n, seed in points)]
+    if config.executor == "ray":
+        finished = run_groups_on_ray(groups, prepared, device, config.settings, config.address, config.cpus_per_task)
+        bar.set_postfix_str(f"{len(groups)} groups on Ray")
+    else:
+        finished = run_groups_locally(groups, prepared, device, config.settings)
+    for pipeline, results in finished:  # only the driver writes, one line per point, as each group finishes
+        for result in results:
+            if ("curve", pipeline, task.name, result["n"], result["seed"], None) in missing:
+                store.append({**result, "kind": "curve"})
+                bar.update(1)
+        bar.set_postfix_str(f"{pipeline} n={results[-1]['n']} done")
     bar.close()
     if config.budgets:
         _run_budgets(config, task, vocab, prepared, store, device, progress)

@@ -1,0 +1,95 @@
+"""Where the comparison's fused groups run: here, one after another (`local`, the default), or as
+Ray tasks on a cluster (`ray`). Either way the driver alone writes results, one atomic line per
+point as its group finishes, so the run folder, the resume rule and the report are the same.
+
+Ray is an optional extra (`pip install ".[ray]"`). Each pipeline's prepared artifact (vocabulary,
+vectors or pretrained weights, encoded splits) is put into Ray's object store once and shared by
+every task of that pipeline; a task declares one GPU, or `cpus_per_task` CPUs. A task whose
+worker dies is retried by Ray (`max_retries`); only a returned result reaches the file, so a
+retried group is written once.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from typing import Iterator
+
+from workbench.errors import WorkbenchError
+
+EXECUTORS = ("local", "ray")
+TASK_RETRIES = 3
+
+
+def run_groups_locally(groups, prepared, device, settings) -> Iterator[tuple]:
+    from workbench.pipelines.run import run_points
+
+    for pipeline, points in groups:
+        yield pipeline, run_points(prepared[pipeline], points, device, settings.get(pipeline), fused=len(points) > 1)
+
+
+def _group_task(prepared, points, device, settings):
+    """One fused group on a Ray worker. WORKBENCH_FAULT_ONCE (tests) names a file: the first task
+    to find it missing creates it and kills its own worker, as a crashed machine would."""
+    fault = os.environ.get("WORKBENCH_FAULT_ONCE")
+    if fault and not os.path.exists(fault):
+        open(fault, "w").close()
+        os._exit(1)
+    from workbench.pipelines.run import run_points
+    from workbench.runs import resolve_device
+
+    return run_points(prepared, points, resolve_device(device), settings, fused=len(points) > 1)
+
+
+def _connect(address: str | None):
+    """The ray module, connected (or a local cluster started)."""
+    try:
+        import ray
+    except ImportError:
+        raise WorkbenchError("--executor ray needs Ray: pip install \".[ray]\" (or choose --executor local)") from None
+    if ray.is_initialized():
+        return ray
+    if address not in (None, "auto"):
+        _check_reachable(address)
+    env = {k: v for k, v in os.environ.items() if k.startswith("WORKBENCH_")}  # data and cache folders
+    try:
+        ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False, include_dashboard=False)
+    except ConnectionError as exc:
+        raise WorkbenchError(f"--address {address}: no Ray cluster there ({exc}); start one with `ray start --head`, "
+                             f"or leave --address out to start a local one") from None
+
+
+def ray_task_options(device, cpus_per_task: int) -> dict:
+    """What each task declares: one GPU on CUDA, else its CPUs; retried if its worker dies."""
+    resources = {"num_gpus": 1} if str(device).startswith("cuda") else {"num_cpus": cpus_per_task}
+    return {"max_retries": TASK_RETRIES, "retry_exceptions": False, **resources}
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds with a clear line: ray.init retries an unreachable address for minutes."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise WorkbenchError(f"--address {address!r}: use auto or HOST:PORT (e.g. 10.0.0.5:6379)")
+    try:
+        socket.create_connection((host, int(port)), timeout=3).close()
+    except OSError as exc:
+        raise WorkbenchError(f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}); start one with "
+                             f"`ray start --head`, or leave --address out to start a local one") from None
+
+
+def run_groups_on_ray(groups, prepared, device, settings, address: str | None = None,
+                      cpus_per_task: int = 1) -> Iterator[tuple]:
+    """Submit every group, then yield (pipeline, results) in the order groups finish."""
+    ray = _connect(address)
+    remote = ray.remote(**ray_task_options(device, cpus_per_task))(_group_task)
+    shared = {name: ray.put(prep) for name, prep in prepared.items() if any(g[0] == name for g in groups)}
+    pending = {remote.remote(shared[pipeline], points, device, settings.get(pipeline)): pipeline
+               for pipeline, points in groups}
+    while pending:
+        finished, _ = ray.wait(list(pending), num_returns=1)
+        for ref in finished:
+            try:
+                results = ray.get(ref)
+            except ray.exceptions.RayError as exc:
+                raise WorkbenchError(f"a Ray task failed {TASK_RETRIES + 1} times ({type(exc).__name__}); "
+                                     f"the finished points are saved, rerun to resume") from None
+            yield pending.pop(ref), results
