@@ -29,6 +29,8 @@ def register(sub, add_task_column_options) -> None:
     parser.add_argument("--checkpoint", default="model.safetensors",
                         help="which checkpoint of the backbone folder, e.g. checkpoints/step_0000512.safetensors")
     parser.add_argument("--layer-decay", type=float, default=None, help="layer-wise learning-rate decay, e.g. 0.8 (default off)")
+    parser.add_argument("--shots", type=int, default=None,
+                        help=":icl pipelines: labeled examples written before each input (default 4, at most n)")
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
     add_task_column_options(parser)
     parser.set_defaults(func=run)
@@ -56,6 +58,10 @@ def run(args) -> int:
         if not 0 < args.layer_decay <= 1:
             raise WorkbenchError(f"--layer-decay {args.layer_decay}: choose a factor in (0, 1]")
         settings["train"]["layer_decay"] = args.layer_decay
+    if args.shots is not None:
+        if args.shots < 1:
+            raise WorkbenchError(f"--shots {args.shots}: give a positive number of in-context examples")
+        settings["shots"] = args.shots
     if args.backbone:
         settings["backbone"] = args.backbone
     if args.checkpoint != "model.safetensors":
@@ -67,7 +73,7 @@ def run(args) -> int:
     from workbench.data.subsets import subset
     from workbench.pipelines import parse_pipeline
 
-    if not (n == 0 and parse_pipeline(args.pipeline).mode == "prompt"):
+    if not (n == 0 and parse_pipeline(args.pipeline).prompted):
         subset(task, n, args.seed)  # validate n before any training
     prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
     result = run_point(prepared, n, args.seed, device, settings)

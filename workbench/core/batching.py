@@ -43,13 +43,14 @@ class Batch:
 
 
 def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[str], max_len: int = 256,
-           suffix: list[int] | None = None, strip_final: int | None = None) -> list[Encoded]:
+           suffix: list[int] | None = None, strip_final: int | None = None, prefix: list[int] | None = None) -> list[Encoded]:
     """Token ids and integer targets; sequences longer than max_len are cut (tags beyond it are not trained on).
 
     `suffix` (sentence tasks) is appended after the example, kept whole when the example is cut:
     prompt mode's template and slot; `strip_final` is a token id removed from the example's end
-    first (e.g. its full stop, so the template continues the sentence)."""
-    suffix = suffix or []
+    first (e.g. its full stop, so the template continues the sentence). `prefix` (sentence tasks)
+    comes right after [cls]: in-context demonstrations; the example is cut, never the prefix."""
+    suffix, prefix = suffix or [], prefix or []
     label_index = {label: i for i, label in enumerate(labels)}
     out = []
     for ex in examples:
@@ -66,7 +67,7 @@ def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[s
             words = vocab.encode(ex.tokens)
             if strip_final is not None and words and words[-1] == strip_final:
                 words = words[:-1]
-            ids = ([vocab.cls_id] + words)[: max_len - len(suffix)] + suffix
+            ids = ([vocab.cls_id] + prefix + words)[: max_len - len(suffix)] + suffix
             out.append(Encoded(ids, label=label_index[ex.label]))
             continue
         ids = ([vocab.cls_id] + vocab.encode(ex.tokens))[:max_len]

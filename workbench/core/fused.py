@@ -283,12 +283,13 @@ def _load_best(models, best: dict) -> None:
 
 
 def choose_k(model: torch.nn.Module, cfg: TrainConfig, max_len: int, device, limit: int = 64) -> int:
-    """How many replicas to fuse: on CPU a few (the gain there is amortized Python overhead, and
-    more replicas only add memory traffic); on CUDA as many as half the free memory holds, from a
-    rough per-replica footprint (weights, gradients, two AdamW moments and a best copy, plus
-    activations of one batch)."""
+    """How many replicas to fuse. On a CPU, 1: there the small models are already compute-bound, and
+    fusing measured 0.78-1.07x the sequential loop (bench/NOTES.md), so it does not pay. On CUDA,
+    where one small run leaves the GPU idle (K = 32 measured 4.8-12x), as many as half the free
+    memory holds, from a rough per-replica footprint (weights, gradients, two AdamW moments and a
+    best copy, plus activations of one batch)."""
     if torch.device(device).type != "cuda":
-        return 8
+        return 1
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     width = max((p.shape[-1] for p in model.parameters() if p.dim() == 2), default=256)
     activations = cfg.batch_size * max_len * width * 4 * 16

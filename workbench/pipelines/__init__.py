@@ -6,7 +6,9 @@ Names are regular:
 - pretrained whole models: `mlm`, `clm`, `plm`, `lstm-lm`, and the control `scratch-transformer`
   (the same backbone with random weights), optionally `:probe` (frozen backbone, a linear
   head: linear probing) or `:prompt` (PET-style: classify through the LM head with verbalizer
-  words; n = 0 is zero-shot);
+  words; n = 0 is zero-shot), or, for the causal LMs (`clm`, `lstm-lm`), `:icl`: in-context
+  learning, no training: up to `shots` of the n labeled examples, with their verbalizer word,
+  are written before each input and the LM head scores the label words after it;
 - `tfidf`, the classical anchor (classification only).
 """
 from __future__ import annotations
@@ -19,7 +21,8 @@ STATIC_REPRESENTATIONS = ("random", "word2vec", "fasttext", "glove")
 ENCODERS = ("lstm", "transformer")
 CLASSICAL = ("tfidf",)
 PRETRAINED = ("mlm", "clm", "plm", "lstm-lm", "scratch-transformer")
-PRETRAINED_MODES = ("finetune", "probe", "prompt")
+PRETRAINED_MODES = ("finetune", "probe", "prompt", "icl")
+CAUSAL = ("clm", "lstm-lm")
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,12 @@ class PipelineSpec:
     representation: str
     encoder: str | None = None
     frozen: bool = False
-    mode: str = "finetune"  # pretrained pipelines: finetune, probe or prompt
+    mode: str = "finetune"  # pretrained pipelines: finetune, probe, prompt or icl
+
+    @property
+    def prompted(self) -> bool:
+        """Classifies through the LM head with verbalizer words (prompt and in-context modes)."""
+        return self.mode in ("prompt", "icl")
 
     @property
     def pretrained(self) -> bool:
@@ -44,7 +52,8 @@ def describe_names() -> str:
     static = [f"{r}+{e}" for e in ENCODERS for r in STATIC_REPRESENTATIONS]
     return ("static-vector pipelines: " + ", ".join(static) + " (append :frozen to keep the vectors fixed)\n"
             "pretrained-model pipelines: " + ", ".join(PRETRAINED) +
-            " (append :probe for a frozen backbone, :prompt for PET-style prompting; n=0 with :prompt is zero-shot)\n"
+            " (append :probe for a frozen backbone, :prompt for PET-style prompting, n=0 with :prompt is zero-shot; "
+            ":icl for in-context examples with clm or lstm-lm)\n"
             "classical: tfidf")
 
 
@@ -53,8 +62,11 @@ def parse_pipeline(name: str) -> PipelineSpec:
         return PipelineSpec(name, name)
     base, _, mode = name.partition(":")
     if base in PRETRAINED and mode in ("",) + PRETRAINED_MODES:
-        if base == "scratch-transformer" and mode == "prompt":
+        if base == "scratch-transformer" and mode in ("prompt", "icl"):
             raise WorkbenchError("scratch-transformer has no trained LM head to prompt: use mlm:prompt or clm:prompt")
+        if mode == "icl" and base not in CAUSAL:
+            raise WorkbenchError(f"{name}: in-context examples need a causal LM (clm:icl or lstm-lm:icl); "
+                                 f"for {base} use {base}:prompt")
         return PipelineSpec(name, base, mode=mode or "finetune")
     representation, plus, encoder = base.partition("+")
     if plus and representation in STATIC_REPRESENTATIONS and encoder in ENCODERS and mode in ("", "frozen"):

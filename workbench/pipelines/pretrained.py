@@ -37,6 +37,7 @@ class PromptTemplate:
     template: tuple[str, ...]
     verbalizers: dict  # label -> tuple of words
     strip: str | None = None
+    answers: dict | None = None  # label -> how an in-context example's answer is written (default: its first verbalizer)
 
 
 PROMPTS = {
@@ -44,7 +45,8 @@ PROMPTS = {
     # bad at all , so we came back ."): the most local evidence of a clause's meaning a LM can learn.
     "micro-sentiment": PromptTemplate((",", "so", "we"),
                                       {"positive": ("came", "stayed", "ordered", "watched", "booked"),
-                                       "negative": ("left", "asked", "sent", "walked", "checked", "went")}, strip="."),
+                                       "negative": ("left", "asked", "sent", "walked", "checked", "went")}, strip=".",
+                                      answers={"positive": ("came", "back"), "negative": ("left", "early")}),
     "sst2": PromptTemplate(("it", "was"), {"1": ("great", "good"), "0": ("terrible", "bad")}),
 }
 
@@ -152,6 +154,12 @@ class QueryStreamEncoder(nn.Module):
         content = (pad_mask[:, None, :] | eye)[:, None]
         query = ((pad_mask[:, None, :] & ~eye) | (eye & ~pad_mask[:, :, None]))[:, None]
         return self.lm.encoder.two_stream(vectors, self.lm.query_init, content, query)
+
+
+def demonstration_answers(task: Task, vocab: Vocabulary) -> list[list[int]]:
+    """Per label (task.labels order), the ids an in-context example's answer is written with."""
+    prompt = PROMPTS[task.name]
+    return [vocab.encode((prompt.answers or {}).get(label, prompt.verbalizers[label][:1])) for label in task.labels]
 
 
 def prompt_suffix(task: Task, vocab: Vocabulary, objective: str) -> tuple[list[int], list[list[int]], int | None]:

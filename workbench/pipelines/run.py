@@ -7,7 +7,7 @@ two functions for every point; `workbench finetune` calls them for one.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 
@@ -52,6 +52,7 @@ class Prepared:
     backbone_state: dict | None = None  # pretrained pipelines: weights every point starts from
     backbone_config: object = None
     verbalizer_ids: list | None = None
+    prompt: dict | None = None  # prompted pipelines: suffix, strip, max_len (in-context encoding reuses them)
 
 
 def build_vocab(corpus_name: str, min_count: int = 2, max_size: int = 30_000) -> Vocabulary:
@@ -99,9 +100,10 @@ def _prepare_pretrained(prepared: Prepared, settings: dict, device: str) -> Prep
     prepared.backbone_config = lm.cfg
     prepared.info["pretraining"] = info
     suffix = strip = None
-    if spec.mode == "prompt":
-        suffix, prepared.verbalizer_ids, strip = pretrained.prompt_suffix(task, vocab, lm.cfg.objective)
     max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000
+    if spec.prompted:
+        suffix, prepared.verbalizer_ids, strip = pretrained.prompt_suffix(task, vocab, lm.cfg.objective)
+        prepared.prompt = {"suffix": suffix, "strip": strip, "max_len": max_len}
     prepared.encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix,
                                       strip_final=strip)
                         for split, examples in task.splits.items()}
@@ -120,7 +122,7 @@ def _build_pretrained_model(prepared: Prepared, settings: dict) -> TaskModel:
     spec = prepared.spec
     lm = pretrained.LanguageModel(prepared.backbone_config)
     lm.load_state_dict(prepared.backbone_state)
-    if spec.mode == "prompt":
+    if spec.prompted:
         encoder = pretrained.QueryStreamEncoder(lm) if lm.cfg.objective == "plm" else lm.encoder
         return TaskModel(lm.embed, encoder, pretrained.PromptHead(lm.head, prepared.verbalizer_ids))
     if spec.mode == "probe":
@@ -144,7 +146,7 @@ def train_defaults(spec: PipelineSpec) -> dict:
     if spec.representation == "scratch-transformer":
         return TRAIN_DEFAULTS["scratch"]
     if spec.pretrained:
-        return TRAIN_DEFAULTS["pretrained" if spec.mode == "finetune" else spec.mode]
+        return TRAIN_DEFAULTS["pretrained" if spec.mode == "finetune" else "prompt" if spec.prompted else spec.mode]
     return TRAIN_DEFAULTS[spec.encoder]
 
 
@@ -167,10 +169,10 @@ def run_points(prepared: Prepared, points: list[tuple[int, int]], device: str = 
         for result in results:
             _run_tfidf(task, result)
     else:
-        trained = [r for r in results if not (r["n"] == 0 and prepared.spec.mode == "prompt")]
+        trained = [r for r in results if not (prepared.spec.mode == "icl" or (r["n"] == 0 and prepared.spec.prompted))]
         for result in results:
             if result not in trained:
-                _run_zero_shot(prepared, result, device, settings)
+                _run_without_training(prepared, result, device, settings)
         if trained:
             (_train_fused if fused and len(trained) > 1 else _train_one_by_one)(prepared, trained, device, settings)
     for result in results:
@@ -189,13 +191,59 @@ def _run_tfidf(task: Task, result: dict) -> None:
     result["seconds"] = time.perf_counter() - started
 
 
-def _run_zero_shot(prepared: Prepared, result: dict, device: str, settings: dict) -> None:
+def _run_without_training(prepared: Prepared, result: dict, device: str, settings: dict) -> None:
+    """Zero-shot (n = 0) and in-context points: the LM head scores the label words, no update."""
     started = time.perf_counter()
     torch.manual_seed(result["seed"])
     model = build_model(prepared, settings)
-    result["fit"] = {"steps": 0, "note": "zero-shot: the LM head's verbalizer scores, no training"}
+    demonstrations = _demonstrations(prepared, result["n"], result["seed"], settings.get("shots", DEFAULT_SHOTS))
+    if demonstrations:
+        prepared = _with_prefix(prepared, demonstrations)
+        result["fit"] = {"steps": 0, "shots": len(demonstrations),
+                         "note": "in-context: labeled examples written before each input, no training"}
+    else:
+        result["fit"] = {"steps": 0, "shots": 0, "note": "zero-shot: the LM head's verbalizer scores, no training"}
     _evaluate_all(prepared, model, result, device, _train_config(prepared, settings).precision)
     result["seconds"] = time.perf_counter() - started
+
+
+DEFAULT_SHOTS = 4  # four micro-world reviews with their verdicts fill about half of a 256-token context
+
+
+def _demonstrations(prepared: Prepared, n: int, seed: int, shots: int) -> list:
+    """Up to `shots` of the point's n labeled examples, labels interleaved (a, b, a, b, ...) so that
+    neither label is only at the end, where a causal LM would simply copy it."""
+    if prepared.spec.mode != "icl" or n == 0:
+        return []
+    examples = [prepared.task.splits["train"][i] for i in subset(prepared.task, n, seed)]
+    by_label = {label: [ex for ex in examples if ex.label == label] for label in prepared.task.labels}
+    chosen = []
+    for rank in range(len(examples)):
+        for label in prepared.task.labels:
+            if rank < len(by_label[label]) and len(chosen) < shots:
+                chosen.append(by_label[label][rank])
+    return chosen
+
+
+def _with_prefix(prepared: Prepared, demonstrations: list) -> Prepared:
+    """The evaluation splits re-encoded with the demonstrations (each: its words, the template,
+    its label's answer words, the stripped full stop) before every input."""
+    prompt, vocab, task = prepared.prompt, prepared.vocab, prepared.task
+    answers = pretrained.demonstration_answers(task, vocab)
+    prefix = []
+    for ex in demonstrations:
+        words = vocab.encode(ex.tokens)
+        if prompt["strip"] is not None and words and words[-1] == prompt["strip"]:
+            words = words[:-1]
+        answer = answers[task.labels.index(ex.label)]
+        prefix += words + prompt["suffix"] + answer + ([prompt["strip"]] if prompt["strip"] is not None else [])
+    if len(prefix) > prompt["max_len"] // 2:
+        raise WorkbenchError(f"{len(demonstrations)} in-context examples take {len(prefix)} tokens, more than half of "
+                             f"the model's {prompt['max_len']}; ask for fewer with settings shots")
+    encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=prompt["max_len"], suffix=prompt["suffix"],
+                             strip_final=prompt["strip"], prefix=prefix)
+               for split, examples in task.splits.items() if split != "train"}
+    return replace(prepared, encoded=encoded)
 
 
 def _train_config(prepared: Prepared, settings: dict) -> TrainConfig:
