@@ -21,7 +21,7 @@ shared generator, so runs are statistically, not bitwise, the same).
 """
 from __future__ import annotations
 
-import math
+import copy
 import time
 from dataclasses import dataclass, field
 
@@ -112,11 +112,23 @@ class ReplicaStack:
             self.frozen_dims[name] = None if shared else 0
         self.template = models[0].to(device)  # after stacking: the others may still be on the CPU
 
+    @property
+    def size(self) -> int:
+        return next(iter(self.params.values())).shape[0]
+
     def keep(self, positions: list[int]) -> None:
         """Drop every replica not in `positions` (stopped runs) from the stack."""
+        chosen = self.select(positions)
+        self.params = {n: p.requires_grad_() for n, p in chosen.params.items()}
+        self.frozen = chosen.frozen
+
+    def select(self, positions: list[int]) -> "ReplicaStack":
+        """A detached stack of the replicas at `positions`, sharing this one's template."""
         index = torch.tensor(positions, device=self.device)
-        self.params = {n: p.detach()[index].requires_grad_() for n, p in self.params.items()}
-        self.frozen = {n: (v[index] if self.frozen_dims[n] == 0 else v) for n, v in self.frozen.items()}
+        view = copy.copy(self)
+        view.params = {n: p.detach()[index] for n, p in self.params.items()}
+        view.frozen = {n: (v[index] if self.frozen_dims[n] == 0 else v) for n, v in self.frozen.items()}
+        return view
 
     def forward(self, tensors: dict[str, torch.Tensor], batch_dim) -> torch.Tensor:
         """Logits [K, B, ...]; `batch_dim` 0 = one batch per replica, None = the same batch for all."""
@@ -192,7 +204,7 @@ def _lr_scales(model, cfg: TrainConfig) -> dict[str, float]:
 def predict_fused(stack: ReplicaStack, items: list[Encoded], precision: str = "auto", batch_size: int = 128) -> list[list]:
     """Predictions of every live replica on the same items (dev, test): one forward per batch."""
     stack.template.eval()
-    out = [[] for _ in range(next(iter(stack.params.values())).shape[0])]
+    out = [[] for _ in range(stack.size)]
     with torch.no_grad():
         for batch in batches(items, batch_size):
             batch = batch.to(stack.device)
@@ -236,7 +248,8 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
             replica.step += 1
         due = [i for i, r in enumerate(live) if r.step % r.eval_every == 0 or r.step == r.total]
         if due:
-            for i, predictions in zip(due, _predict_some(stack, due, dev, cfg.precision)):
+            evaluated = stack if len(due) == stack.size else stack.select(due)
+            for i, predictions in zip(due, predict_fused(evaluated, dev, cfg.precision)):
                 _record_evaluation(live[i], score(task, dev_examples, predictions)[primary], stack, i, best)
         finished = [i for i, r in enumerate(live) if r.step >= r.total or
                     (r.since_best >= cfg.patience and r.step >= cfg.min_steps)]
@@ -249,18 +262,6 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
     _load_best(models, best)
     seconds = time.perf_counter() - started
     return [FitResult(r.step, r.best_step, r.best_dev, seconds, r.history) for r in replicas]
-
-
-def _predict_some(stack: ReplicaStack, positions: list[int], items, precision) -> list[list]:
-    """Predictions of the live replicas at `positions` only (the ones due for a dev evaluation)."""
-    if len(positions) == next(iter(stack.params.values())).shape[0]:
-        return predict_fused(stack, items, precision)
-    index = torch.tensor(positions, device=stack.device)
-    view = ReplicaStack.__new__(ReplicaStack)
-    view.template, view.device, view.frozen_dims = stack.template, stack.device, stack.frozen_dims
-    view.params = {n: p.detach()[index] for n, p in stack.params.items()}
-    view.frozen = {n: (v[index] if stack.frozen_dims[n] == 0 else v) for n, v in stack.frozen.items()}
-    return predict_fused(view, items, precision)
 
 
 def _record_evaluation(replica: _Replica, dev_score: float, stack: ReplicaStack, position: int, best: dict) -> None:
