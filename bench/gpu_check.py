@@ -82,9 +82,7 @@ def check_lstm_vs_cudnn(device) -> dict:
 
 
 def check_fused_contract(device) -> list[dict]:
-    from torch import nn
-
-    from workbench.core.fused import fit_fused
+    from workbench.core.fused import fit_fused, without_dropout
     from workbench.core.train import TrainConfig, fit
     from workbench.data.subsets import subset
     from workbench.data.tasks import resolve_task
@@ -104,13 +102,7 @@ def check_fused_contract(device) -> list[dict]:
 
             def model(seed):
                 torch.manual_seed(seed)
-                m = build_model(prepared, {})
-                for module in m.modules():
-                    if isinstance(module, nn.Dropout):
-                        module.p = 0.0
-                    if isinstance(getattr(module, "dropout", None), float):
-                        module.dropout = 0.0
-                return m
+                return without_dropout(build_model(prepared, {}))
 
             for precision in ("fp32", "bf16"):
                 cfg = TrainConfig(max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision=precision)

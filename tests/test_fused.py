@@ -9,7 +9,7 @@ from torch.func import vmap
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from workbench.core.batching import collate
-from workbench.core.fused import ReplicaStack, fit_fused, stack_batches
+from workbench.core.fused import ReplicaStack, fit_fused, stack_batches, without_dropout
 from workbench.core.train import TrainConfig, fit
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
@@ -23,15 +23,6 @@ CORPUS = "microworld:100000"
 SETTINGS = {"random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},
             "scratch-transformer": {"encoder": {"d_model": 32, "n_heads": 2, "d_ff": 64, "n_layers": 1, "dropout": 0.0}}}
 CFG = TrainConfig(max_steps=24, min_steps=8, max_evals=3, batch_size=16, patience=1)
-
-
-def no_dropout(model):
-    for module in model.modules():
-        if isinstance(module, nn.Dropout):
-            module.p = 0.0
-        if isinstance(getattr(module, "dropout", None), float):
-            module.dropout = 0.0
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +42,7 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
 
     def model_for(seed):
         torch.manual_seed(seed)
-        return no_dropout(build_model(prepared, settings))
+        return without_dropout(build_model(prepared, settings))
 
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for n, s in points]
     fused_models = [model_for(s) for _, s in points]
@@ -75,7 +66,7 @@ def test_replicas_stop_at_their_own_step(vocab):
     prepared = prepare("random+lstm", task, CORPUS, vocab, settings)
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, 0)] for n in (16, 160)]
     cfg = TrainConfig(max_steps=40, min_steps=4, max_evals=4, batch_size=16, max_epochs=2, patience=50)
-    models = [no_dropout(build_model(prepared, settings)) for _ in trains]
+    models = [without_dropout(build_model(prepared, settings)) for _ in trains]
     small, large = fit_fused(models, trains, [0, 0], prepared.encoded["dev"][:40], task.splits["dev"][:40], task, cfg)
     assert (small.steps, large.steps) == (4, 20)  # max(2 epochs, min_steps) for each subset
 
@@ -84,7 +75,7 @@ def test_padding_rows_and_positions_change_nothing(vocab):
     task = resolve_task("micro-sentiment")
     settings = SETTINGS["scratch-transformer"]
     prepared = prepare("scratch-transformer", task, CORPUS, vocab, settings)
-    models = [no_dropout(build_model(prepared, settings)).eval() for _ in range(2)]
+    models = [without_dropout(build_model(prepared, settings)).eval() for _ in range(2)]
     a, b = collate(prepared.encoded["train"][:5]), collate(prepared.encoded["train"][5:17])
     stack = ReplicaStack(models, "cpu")
     stack.template.eval()

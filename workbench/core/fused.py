@@ -283,6 +283,17 @@ def _load_best(models, best: dict) -> None:
                 params[name].copy_(stacked[k])
 
 
+def without_dropout(model: torch.nn.Module) -> torch.nn.Module:
+    """Zero every dropout rate (modules and attention's), in place: the setting in which fused and
+    separate runs agree to float tolerance, since dropout masks depend on how runs are grouped."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+        if isinstance(getattr(module, "dropout", None), float):
+            module.dropout = 0.0
+    return model
+
+
 def choose_k(model: torch.nn.Module, cfg: TrainConfig, max_len: int, device, limit: int = 64) -> int:
     """How many replicas to fuse. On a CPU, 1: there the small models are already compute-bound, and
     fusing measured 0.78-1.07x the sequential loop (bench/NOTES.md), so it does not pay. On CUDA,
