@@ -145,3 +145,30 @@ def test_fuse_option_is_validated():
     assert parse_fuse("AUTO") == "auto" and parse_fuse(16) == "16" and parse_fuse("off") == "off"
     with pytest.raises(WorkbenchError, match="--fuse"):
         parse_fuse("0")
+
+
+def test_stacked_adamw_equals_torch_adamw_with_clipping_and_decay_per_replica():
+    torch.manual_seed(0)
+    from workbench.core.fused import StackedAdamW
+
+    shapes = {"w": (5, 3), "b": (5,)}
+    singles = [{n: torch.randn(s, requires_grad=True) for n, s in shapes.items()} for _ in range(2)]
+    stacked = {n: torch.stack([p[n].detach() for p in singles]).requires_grad_() for n in shapes}
+    scale = {"w": 1.0, "b": 0.5}  # a layer-decay share for one parameter
+    lrs, clip, decay = [1e-2, 3e-3], 0.5, 0.01
+    references = [torch.optim.AdamW([{"params": [p["w"]], "lr": lr}, {"params": [p["b"]], "lr": lr * 0.5}],
+                                    weight_decay=decay) for p, lr in zip(singles, lrs)]
+    ours = StackedAdamW(stacked, scale, decay, clip)
+    for step in range(1, 6):
+        grads = {n: torch.randn(2, *s) * (3 if step % 2 else 0.1) for n, s in shapes.items()}  # some steps clip
+        for k, (p, opt) in enumerate(zip(singles, references)):
+            for n in shapes:
+                p[n].grad = grads[n][k].clone()
+            torch.nn.utils.clip_grad_norm_(list(p.values()), clip)
+            opt.step()
+        for n in shapes:
+            stacked[n].grad = grads[n].clone()
+        ours.step(stacked, torch.tensor(lrs), torch.full((2,), float(step)))
+        for k, p in enumerate(singles):
+            for n in shapes:
+                torch.testing.assert_close(stacked[n][k], p[n].detach())
