@@ -167,13 +167,14 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
                 jobs.append((pipeline, record, seeds))
     bar = tqdm(total=sum(len(seeds) for *_, seeds in jobs), disable=not progress, unit="point", desc="budgets",
                dynamic_ncols=True)
-    for pipeline, record, seeds in jobs:  # the seeds of one checkpoint train as one fused group
+    for pipeline, record, seeds in jobs:  # the seeds of one checkpoint form one group (fused where fusing pays)
         settings = {**(config.settings.get(pipeline) or {}), "backbone": prepared[pipeline].info["pretraining"]["folder"],
                     "checkpoint": record["checkpoint"]}
         prep = prepare(pipeline, task, config.corpus, vocab, settings, device)
         bar.set_postfix_str(f"{pipeline} {record['checkpoint']}")
         points = [(config.budget_n, seed) for seed in seeds]
-        for result in run_points(prep, points, device, settings, fused=config.fuse != "off" and len(points) > 1):
+        fused = len(points) > 1 and group_size(prep, config, device) > 1
+        for result in run_points(prep, points, device, settings, fused=fused):
             store.append({**result, "kind": "budget", "checkpoint": record["checkpoint"],
                           "budget_flops": record["flops"], "budget_tokens": record["tokens"]})
             bar.update(1)
