@@ -41,15 +41,16 @@ def matmul_rate(device: str, dtype: torch.dtype, size: int = 1024, repeats: int 
     return statistics.median(rates)
 
 
-def args_for(objective: str, arch: str = "transformer"):
-    ns = argparse.Namespace(objective=objective, arch=arch, corpus="microworld", steps=None, batch_size=32, seq_len=64,
+def args_for(objective: str, arch: str = "transformer", batch_size: int = 32):
+    ns = argparse.Namespace(objective=objective, arch=arch, corpus="microworld", steps=None, batch_size=batch_size, seq_len=64,
                             d_model=128, layers=2, heads=4, d_ff=512, positions="learned", tie_embeddings=False,
                             lr=1e-3, seed=0)
     return configs_from_args(ns)
 
 
-def time_steps(objective: str, arch: str, stream, vocab, steps: int, device: str, repeats: int) -> dict:
-    model_cfg, cfg = args_for(objective, arch)
+def time_steps(objective: str, arch: str, stream, vocab, steps: int, device: str, repeats: int,
+               batch_size: int = 32) -> dict:
+    model_cfg, cfg = args_for(objective, arch, batch_size)
     model_cfg.vocab_size = len(vocab)
     model = LanguageModel(model_cfg).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -101,21 +102,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-sizes", default="32",
+                        help="comma-separated; the default pretraining batch is 32, a GPU needs more rows to fill")
     parser.add_argument("--tie-steps", type=int, default=0, help="also compare tied/untied CLM after this many steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
-    peak = matmul_rate(device, dtype)
+    peak = matmul_rate(device, dtype, size=4096 if device == "cuda" else 1024)
     name = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; measured {str(dtype).split('.')[-1]} matmul rate (1024^3): {peak / 1e9:.1f} GFLOP/s")
+    print(f"device: {name}; measured {str(dtype).split('.')[-1]} matmul rate: {peak / 1e9:.1f} GFLOP/s")
     vocab = build_vocab("microworld")
     stream = token_stream(resolve_corpus("microworld").documents, vocab).to("cpu")
-    print(f"{'model':22} {'params':>9} {'tokens/s':>10} {'GFLOP/s':>9} {'MFU':>6}")
-    for objective, arch in (("mlm", "transformer"), ("clm", "transformer"), ("plm", "transformer"), ("clm", "lstm")):
-        r = time_steps(objective, arch, stream, vocab, args.steps, device, args.repeats)
-        print(f"{objective + ' ' + arch:22} {r['params']:9,} {r['tokens_per_s']:10,.0f} {r['flops_per_s'] / 1e9:9.2f} "
-              f"{r['flops_per_s'] / peak:6.1%}")
+    print(f"{'model':22} {'batch':>5} {'params':>9} {'tokens/s':>10} {'GFLOP/s':>9} {'MFU':>6}")
+    for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+        for objective, arch in (("mlm", "transformer"), ("clm", "transformer"), ("plm", "transformer"), ("clm", "lstm")):
+            r = time_steps(objective, arch, stream, vocab, args.steps, device, args.repeats, batch_size)
+            print(f"{objective + ' ' + arch:22} {batch_size:5} {r['params']:9,} {r['tokens_per_s']:10,.0f} "
+                  f"{r['flops_per_s'] / 1e9:9.2f} {r['flops_per_s'] / peak:6.1%}", flush=True)
     if args.tie_steps:
         print(f"CLM validation loss after {args.tie_steps} steps: {tie_comparison(args.tie_steps, device)}")
 
