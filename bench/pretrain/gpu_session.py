@@ -27,6 +27,8 @@ RUNS = {  # name: extra `workbench pretrain` options
     "mlm": ["--objective", "mlm"],
     "plm": ["--objective", "plm"],
     "clm-b128": ["--objective", "clm", "--batch-size", "128"],
+    "mlm-b128": ["--objective", "mlm", "--batch-size", "128"],
+    "plm-b128": ["--objective", "plm", "--batch-size", "128"],
 }
 
 
@@ -70,7 +72,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--runs", default=",".join(RUNS))
     parser.add_argument("--keep-checkpoints", type=int, default=4)
-    parser.add_argument("--bench-steps", type=int, default=20)
+    parser.add_argument("--bench-steps", type=int, default=20, help="0: skip bench/pretrain/run.py")
     args = parser.parse_args()
     out, work = Path(args.out), Path("/tmp/gpu_session")
     out.mkdir(parents=True, exist_ok=True)
@@ -102,6 +104,8 @@ def main() -> None:
         say(f"{name}: " + (final.read_text().replace("\n", " ") if final.exists() else
                            (work / f"{name}.err").read_text()[-2000:]))
         pack(folder, out / f"{name}.tar", args.keep_checkpoints)
+    if not args.bench_steps:
+        return
     bench = subprocess.run([sys.executable, "bench/pretrain/run.py", "--device", args.device, "--steps",
                             str(args.bench_steps), "--repeats", "3", "--batch-sizes", "32,512"],
                            capture_output=True, text=True, timeout=240)
