@@ -172,3 +172,30 @@ def test_stacked_adamw_equals_torch_adamw_with_clipping_and_decay_per_replica():
         for k, p in enumerate(singles):
             for n in shapes:
                 torch.testing.assert_close(stacked[n][k], p[n].detach())
+
+
+def test_a_perfect_dev_score_ends_training_fused_or_not(vocab):
+    """Dev relabelled with the untrained model's own predictions scores 1.0 at step 0: nothing can be
+    selected over it, so both trainers stop there (the cheap path of a prompted model that already
+    reads the task) instead of spending their minimum steps."""
+    import dataclasses
+
+    from workbench.core.train import predict
+
+    task = resolve_task("micro-sentiment")
+    settings = SETTINGS["random+lstm"]
+    prepared = prepare("random+lstm", task, CORPUS, vocab, settings)
+    dev = prepared.encoded["dev"][:40]
+
+    def model_for(seed):
+        torch.manual_seed(seed)
+        return without_dropout(build_model(prepared, settings))
+
+    own = [task.labels[p] for p in predict(model_for(0), dev)]
+    dev_examples = [dataclasses.replace(ex, label=label) for ex, label in zip(task.splits["dev"][:40], own)]
+    trains = [[prepared.encoded["train"][i] for i in subset(task, 32, s)] for s in (0, 1)]
+    alone = fit(model_for(0), trains[0], dev, dev_examples, task, CFG, 0)
+    fused = fit_fused([model_for(0), model_for(1)], trains, [0, 1], dev, dev_examples, task, CFG)
+    assert (alone.steps, alone.best_dev) == (0, 1.0)
+    assert (fused[0].steps, fused[0].best_dev) == (0, 1.0)
+    assert fused[1].steps >= CFG.min_steps  # the other replica, not perfect, trains on as before

@@ -30,7 +30,7 @@ from torch.func import functional_call, vmap
 
 from workbench import metrics
 from workbench.core.batching import IGNORE, Batch, Encoded, batches
-from workbench.core.train import FitResult, TrainConfig, autocast, lr_factor, plan_steps, score
+from workbench.core.train import FitResult, TrainConfig, autocast, done_training, lr_factor, plan_steps, score
 from workbench.data.types import Example, Task
 from workbench.models.transformer import replica_folding
 
@@ -233,7 +233,15 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
         replica.best_dev = score(task, dev_examples, predictions)[primary]
         replica.history.append((0, float("nan"), replica.best_dev))
     live = list(replicas)
-    while live:
+    while True:
+        finished = [i for i, r in enumerate(live) if done_training(r.step, r.total, r.best_dev, r.since_best, cfg)]
+        if finished:
+            keep = [i for i in range(len(live)) if i not in finished]
+            live = [live[i] for i in keep]
+            if not live:
+                break
+            stack.keep(keep)
+            optimizer.keep(keep)
         stack.template.train()
         tensors = stack_batches([r.next_batch(cfg.batch_size) for r in live])
         tensors = {k: v.to(device) for k, v in tensors.items()}
@@ -251,14 +259,6 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
             evaluated = stack if len(due) == stack.size else stack.select(due)
             for i, predictions in zip(due, predict_fused(evaluated, dev, cfg.precision)):
                 _record_evaluation(live[i], score(task, dev_examples, predictions)[primary], stack, i, best)
-        finished = [i for i, r in enumerate(live) if r.step >= r.total or
-                    (r.since_best >= cfg.patience and r.step >= cfg.min_steps)]
-        if finished:
-            keep = [i for i in range(len(live)) if i not in finished]
-            live = [live[i] for i in keep]
-            if keep:
-                stack.keep(keep)
-                optimizer.keep(keep)
     _load_best(models, best)
     seconds = time.perf_counter() - started
     return [FitResult(r.step, r.best_step, r.best_dev, seconds, r.history) for r in replicas]

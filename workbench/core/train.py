@@ -68,6 +68,16 @@ def autocast(device, precision: str = "auto"):
     return torch.autocast(device_type, dtype=torch.bfloat16, enabled=enabled)
 
 
+PERFECT = 1.0  # every primary metric (accuracy, F1, exact match) is at most 1
+
+
+def done_training(step: int, total: int, best_dev: float, since_best: int, cfg: TrainConfig) -> bool:
+    """The stopping rule of every run, fused or not: the planned steps are done, or dev has stopped
+    improving (after `min_steps`), or dev is perfect. A dev score of 1.0 can never be replaced (only
+    a strictly better one is), so the selected model is then final and training on would only cost."""
+    return step >= total or best_dev >= PERFECT or (since_best >= cfg.patience and step >= cfg.min_steps)
+
+
 def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Example], task: Task,
         cfg: TrainConfig, seed: int, device: str = "cpu") -> FitResult:
     """AdamW with warmup + linear decay, per-step gradient clipping, early stopping on dev."""
@@ -85,8 +95,7 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
     best_dev = evaluate(model, dev, dev_examples, task, device, cfg.precision)[primary]
     best_step, best_state, since_best = 0, copy.deepcopy(model.state_dict()), 0
     history, step, running = [(0, float("nan"), best_dev)], 0, []
-    patience_over = lambda: since_best >= cfg.patience and step >= cfg.min_steps  # noqa: E731
-    while step < total and not patience_over():
+    while not done_training(step, total, best_dev, since_best, cfg):
         for batch in batches(train, cfg.batch_size, generator):
             model.train()
             batch = batch.to(device)
@@ -109,7 +118,7 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
                     best_state = copy.deepcopy(model.state_dict())
                 else:
                     since_best += 1
-            if step >= total or patience_over():
+            if done_training(step, total, best_dev, since_best, cfg):
                 break
     model.load_state_dict(best_state)
     return FitResult(step, best_step, best_dev, time.perf_counter() - started, history)
