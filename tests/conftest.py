@@ -31,6 +31,7 @@ def pytest_configure(config):
     import torch
 
     torch.set_num_threads(1)  # see workbench.runs.resolve_device: small models, shared cores
+    os.environ.setdefault("WORKBENCH_WORKERS", "1")  # pytest-xdist already runs a process per core
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -153,3 +153,23 @@ def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
     assert (folder / "figures" / "budgets.png").exists()
     prepared = json.loads((folder / "prepared.json").read_text())
     assert prepared["clm"]["pretraining"]["flops"] > 0 and prepared["random+lstm"]["pretraining"]["method"] == "none"
+
+
+def test_worker_processes_give_the_same_points_as_one_process(tmp_path):
+    """--workers 2 spreads the groups over two spawned processes; every point seeds itself, so the
+    results equal a one-process run's, and each point is written once."""
+    grid = dict(task="micro-sentiment", corpus="microworld:100000", pipelines=["tfidf", "random+lstm"], sizes=[16, 32],
+                seeds=[0, 1], fuse="off", settings={"random+lstm": {"train": {"max_steps": 12, "min_steps": 12},
+                                                                   "encoder": {"hidden": 16}}})
+    from workbench.experiments.runner import run_compare
+
+    results = {}
+    for workers in ("1", "2"):
+        folder = run_compare(build_config(**grid, workers=workers, out=str(tmp_path / workers)), progress=False,
+                             report=False)
+        records = lines(folder)
+        assert len(records) == 8 and len(set(keys(records))) == 8
+        results[workers] = {(r["pipeline"], r["n"], r["seed"]): r["metrics"] for r in records}
+    assert results["1"] == results["2"]
+    with pytest.raises(WorkbenchError, match="--workers"):
+        build_config(workers="0")

@@ -27,6 +27,8 @@ def register(sub, add_task_column_options) -> None:
     parser.add_argument("--fuse", default=None,
                         help="auto (default): train the points of a pipeline K at a time as one fused model, K chosen from "
                              "the model size and device memory; off: one at a time; or a number K")
+    parser.add_argument("--workers", default=None,
+                        help="local executor: auto (default: a process per CPU core, one on a GPU) or a number")
     parser.add_argument("--executor", default=None, help="local (default) or ray: run the fused groups as Ray tasks")
     parser.add_argument("--address", default=None,
                         help="with --executor ray: auto or HOST:PORT of a running cluster (default: start a local one)")
@@ -45,7 +47,7 @@ def run(args) -> int:
         task_options["labels"] = args.labels.split(",")
     config = build_config(args.config, task=args.task, corpus=args.corpus, pipelines=args.pipelines, sizes=args.sizes,
                           seeds=args.seeds, out=args.out, device=args.device, budgets=args.budgets,
-                          budget_n=args.budget_n, fuse=args.fuse, executor=args.executor, address=args.address,
+                          budget_n=args.budget_n, fuse=args.fuse, workers=args.workers, executor=args.executor, address=args.address,
                           cpus_per_task=args.cpus_per_task, task_options=task_options or None)
     folder = run_compare(config, progress=not args.quiet)
     print(f"results: {folder / 'results.jsonl'}")

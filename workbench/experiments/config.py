@@ -37,6 +37,7 @@ class CompareConfig:
     address: str | None = None  # Ray cluster: "auto", HOST:PORT, or None = start a local one
     cpus_per_task: int = 1  # Ray: CPUs each fused group declares (on a GPU it declares one GPU)
     fuse: str = "auto"  # "auto", "off" or a number K: train up to K points of a pipeline as one fused model
+    workers: str = "auto"  # local executor: "auto" (a process per CPU core; one on a GPU) or a number
     settings: dict = field(default_factory=dict)  # per pipeline: {"train": {...}, "encoder": {...}, ...}
     task_options: dict = field(default_factory=dict)  # text_col, label_col, tag_col, word_col, labels
 
@@ -84,6 +85,13 @@ def parse_fuse(value) -> str:
     raise WorkbenchError(f"--fuse {value!r}: use auto, off, or a number of replicas such as 16")
 
 
+def parse_workers(value) -> str:
+    text = str(value).strip().lower()
+    if text == "auto" or (text.isdigit() and int(text) >= 1):
+        return text
+    raise WorkbenchError(f"--workers {value!r}: use auto or a number of processes such as 2")
+
+
 def load_toml(path) -> dict:
     path = Path(path)
     if not path.is_file():
@@ -116,6 +124,11 @@ def build_config(toml_path=None, **overrides) -> CompareConfig:
         raise WorkbenchError(f"--executor {values['executor']!r}: use local or ray")
     if "fuse" in values:
         values["fuse"] = parse_fuse(values["fuse"])
+    if "workers" in values:
+        values["workers"] = parse_workers(values["workers"])
+    if values.get("workers", "auto") != "auto" and values.get("executor") == "ray":
+        raise WorkbenchError("--workers is for the local executor; with --executor ray, Ray places the tasks "
+                             "(use --cpus-per-task)")
     config = CompareConfig(**values)
     from workbench.pipelines import parse_pipeline
 

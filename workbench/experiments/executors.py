@@ -1,6 +1,11 @@
-"""Where the comparison's fused groups run: here, one after another (`local`, the default), or as
-Ray tasks on a cluster (`ray`). Either way the driver alone writes results, one atomic line per
-point as its group finishes, so the run folder, the resume rule and the report are the same.
+"""Where the comparison's fused groups run: here (`local`, the default), or as Ray tasks on a
+cluster (`ray`). Either way the driver alone writes results, one atomic line per point as its
+group finishes, so the run folder, the resume rule and the report are the same.
+
+Locally, `workers` processes share the groups (on a CPU one per core, each with one torch thread:
+a small model gains nothing from intra-op threads but a second process doubles the throughput);
+on a GPU one process drives the device and fusing does the rest. Every point seeds itself, so the
+numbers do not depend on how many workers there are or which one ran a point.
 
 Ray is an optional extra (`pip install ".[ray]"`). Each pipeline's prepared artifact (vocabulary,
 vectors or pretrained weights, encoded splits) is put into Ray's object store once and shared by
@@ -12,6 +17,8 @@ from __future__ import annotations
 
 import os
 import socket
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
 from typing import Iterator
 
 from workbench.errors import WorkbenchError
@@ -20,11 +27,58 @@ EXECUTORS = ("local", "ray")
 TASK_RETRIES = 3
 
 
-def run_groups_locally(groups, prepared, device, settings) -> Iterator[tuple]:
+def local_workers(choice: str, device: str, n_groups: int) -> int:
+    """--workers auto: one process per usable core on a CPU, one on a GPU; never more than the groups.
+    WORKBENCH_WORKERS stands in for auto where the cores are already taken (the test suite runs on
+    pytest-xdist's workers)."""
+    choice = os.environ.get("WORKBENCH_WORKERS", "auto") if choice == "auto" else choice
+    if choice != "auto":
+        wanted = int(choice)
+    elif str(device).startswith("cuda"):
+        wanted = 1
+    else:
+        wanted = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(wanted, n_groups))
+
+
+def run_groups_locally(groups, prepared, device, settings, workers: int = 1) -> Iterator[tuple]:
+    """Yield (pipeline, results) per group: in order in this process, or as they finish in `workers` processes."""
     from workbench.pipelines.run import run_points
 
-    for pipeline, points in groups:
-        yield pipeline, run_points(prepared[pipeline], points, device, settings.get(pipeline), fused=len(points) > 1)
+    if workers <= 1:
+        for pipeline, points in groups:
+            yield pipeline, run_points(prepared[pipeline], points, device, settings.get(pipeline), fused=len(points) > 1)
+        return
+    needed = {pipeline: prepared[pipeline] for pipeline, _ in groups}
+    # spawn, not fork: a forked copy of a process that already ran torch can deadlock in OpenMP
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
+                             initargs=(needed, dict(os.environ))) as pool:
+        pending = {pool.submit(_local_group, pipeline, points, device, settings.get(pipeline)): pipeline
+                   for pipeline, points in groups}
+        try:
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield pending.pop(future), future.result()
+        finally:  # an error or Ctrl-C: drop the groups not started; finished ones are already written
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WORKER_PREPARED: dict = {}
+
+
+def _start_worker(prepared: dict, environ: dict) -> None:
+    from workbench.runs import resolve_device
+
+    os.environ.update({k: v for k, v in environ.items() if k.startswith("WORKBENCH_")})
+    _WORKER_PREPARED.update(prepared)
+    resolve_device("cpu")  # the same torch thread count as the driver (WORKBENCH_THREADS, default 1)
+
+
+def _local_group(pipeline, points, device, settings):
+    from workbench.pipelines.run import run_points
+
+    return run_points(_WORKER_PREPARED[pipeline], points, device, settings, fused=len(points) > 1)
 
 
 def _group_task(prepared, points, device, settings):

@@ -16,7 +16,7 @@ from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
-from workbench.experiments.executors import run_groups_locally, run_groups_on_ray
+from workbench.experiments.executors import local_workers, run_groups_locally, run_groups_on_ray
 from workbench.experiments.store import ResultStore, point_key
 from workbench.metrics import PRIMARY_METRIC
 from workbench.pipelines.run import run_points
@@ -125,7 +125,9 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         finished = run_groups_on_ray(groups, prepared, device, config.settings, config.address, config.cpus_per_task)
         bar.set_postfix_str(f"{len(groups)} groups on Ray")
     else:
-        finished = run_groups_locally(groups, prepared, device, config.settings)
+        workers = local_workers(config.workers, device, len(groups))
+        bar.set_postfix_str(f"{len(groups)} groups, {workers} worker process{'es' if workers > 1 else ''}")
+        finished = run_groups_locally(groups, prepared, device, config.settings, workers)
     for pipeline, results in finished:  # only the driver writes, one line per point, as each group finishes
         for result in results:
             if ("curve", pipeline, task.name, result["n"], result["seed"], None) in missing:
