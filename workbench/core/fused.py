@@ -29,7 +29,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from workbench import metrics
-from workbench.core.batching import IGNORE, Batch, Encoded, batches
+from workbench.core.batching import IGNORE, Batch, Encoded, batches, eval_batches
 from workbench.core.train import FitResult, TrainConfig, autocast, done_training, lr_factor, plan_steps, score
 from workbench.data.types import Example, Task
 from workbench.models.transformer import replica_folding
@@ -204,15 +204,16 @@ def _lr_scales(model, cfg: TrainConfig) -> dict[str, float]:
 def predict_fused(stack: ReplicaStack, items: list[Encoded], precision: str = "auto", batch_size: int = 128) -> list[list]:
     """Predictions of every live replica on the same items (dev, test): one forward per batch."""
     stack.template.eval()
-    out = [[] for _ in range(stack.size)]
+    out = [[None] * len(items) for _ in range(stack.size)]
     with torch.no_grad():
-        for batch in batches(items, batch_size):
+        for positions, batch in eval_batches(items, batch_size):
             batch = batch.to(stack.device)
             tensors = {k: v for k, v in vars(batch).items() if v is not None}
             with autocast(stack.device, precision):
                 logits = stack.forward(tensors, None)
             for k, replica_logits in enumerate(logits.float()):
-                out[k].extend(stack.template.head.predict(replica_logits, batch))
+                for position, prediction in zip(positions, stack.template.head.predict(replica_logits, batch)):
+                    out[k][position] = prediction
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from workbench import metrics
-from workbench.core.batching import Encoded, batches
+from workbench.core.batching import Encoded, batches, eval_batches
 from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Example, Task
 
 
@@ -28,7 +28,7 @@ class TrainConfig:
     max_epochs: int = 15
     min_steps: int = 120
     max_steps: int = 1000
-    max_evals: int = 10
+    max_evals: int = 6
     patience: int = 3
     clip_norm: float = 1.0
     warmup_frac: float = 0.05
@@ -127,12 +127,13 @@ def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Exam
 @torch.no_grad()
 def predict(model, items: list[Encoded], device: str = "cpu", batch_size: int = 128, precision: str = "auto") -> list:
     model.eval()
-    out = []
-    for batch in batches(items, batch_size):
+    out = [None] * len(items)
+    for positions, batch in eval_batches(items, batch_size):
         batch = batch.to(device)
         with autocast(device, precision):
             logits = model(batch)
-        out.extend(model.head.predict(logits.float(), batch))
+        for position, prediction in zip(positions, model.head.predict(logits.float(), batch)):
+            out[position] = prediction
     return out
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from workbench.errors import WorkbenchError
 
 DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "random+lstm", "scratch-transformer"]
-DEFAULT_SIZES: list = [16, 64, 256, 1024, "full"]
+DEFAULT_SIZES: list = [16, 64, 256, 1024]
 
 
 @dataclass
