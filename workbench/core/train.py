@@ -25,7 +25,7 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 0.0
     batch_size: int = 32
-    max_epochs: int = 15
+    max_epochs: int = 10
     min_steps: int = 120
     max_steps: int = 1000
     max_evals: int = 6
