@@ -5,22 +5,13 @@ half-written JSON file behind.
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-
-def write_json(path, data) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8", suffix=".tmp") as tmp:
-        json.dump(data, tmp, indent=2, sort_keys=True, ensure_ascii=False)
-        tmp.write("\n")
-    os.replace(tmp.name, path)
+from workbench.atomic import write_json  # noqa: F401  (re-exported: the runs' JSON files)
 
 
 def git_revision() -> str | None:
