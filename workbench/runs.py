@@ -5,6 +5,7 @@ half-written JSON file behind.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -12,6 +13,19 @@ import sys
 from pathlib import Path
 
 from workbench.atomic import write_json  # noqa: F401  (re-exported: the runs' JSON files)
+from workbench.errors import WorkbenchError
+
+
+def check_same_run(folder: Path, identity: dict, what: str) -> bool:
+    """Whether `folder` already holds a run (its config.json exists). A run with another identity
+    (the keys of `identity` differ) is an error: resuming into it would mix two experiments."""
+    path = Path(folder) / "config.json"
+    if not path.exists():
+        return False
+    existing = json.loads(path.read_text(encoding="utf-8"))
+    if {key: existing.get(key) for key in identity} != identity:
+        raise WorkbenchError(f"{folder} holds {what} with another config; choose another --out or delete the folder")
+    return True
 
 
 def git_revision() -> str | None:
