@@ -1,0 +1,48 @@
+"""The fair protocol: each point selects on a dev subset of about its own size."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from workbench.data.subsets import MIN_DEV_PER_CLASS, dev_size, dev_subset, subset
+from workbench.data.tasks import resolve_task
+from workbench.data.types import CLASSIFICATION, Example, Task
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    return resolve_task("micro-sentiment")
+
+
+def test_dev_subsets_are_nested_stratified_and_of_the_point_size(sentiment):
+    dev = sentiment.splits["dev"]
+    for seed in (0, 1):
+        previous: set = set()
+        for n in (2, 4, 16, 64, 256):
+            chosen = dev_subset(sentiment, n, seed)
+            assert len(chosen) == len(set(chosen)) == dev_size(sentiment, n) == max(n, 4)
+            assert previous <= set(chosen), "the dev subset of a smaller n must lie inside the larger one"
+            counts = Counter(dev[i].label for i in chosen)
+            assert min(counts[label] for label in sentiment.labels) >= MIN_DEV_PER_CLASS
+            if n >= 16:  # stratified: each class's share within one example of its share of the dev split
+                share = Counter(ex.label for ex in dev)
+                for label in sentiment.labels:
+                    assert abs(counts[label] - n * share[label] / len(dev)) <= 1.0
+            previous = set(chosen)
+    assert len(dev_subset(sentiment, 10_000, 0)) == len(dev), "at most the whole dev split"
+    assert dev_subset(sentiment, 16, 0) != dev_subset(sentiment, 16, 1), "each seed draws its own dev subset"
+
+
+def test_dev_subset_is_not_the_train_subset_order(sentiment):
+    assert dev_subset(sentiment, 64, 0) != subset(sentiment, 64, 0)[:64]
+
+
+def test_a_rare_class_still_gets_two_dev_examples():
+    dev = [Example(("w",), label="a") for _ in range(97)] + [Example(("w",), label="b") for _ in range(3)]
+    task = Task(name="rare", kind=CLASSIFICATION, labels=["a", "b"],
+                splits={"train": dev, "dev": dev, "test": dev})
+    for n in (2, 4, 8):
+        counts = Counter(dev[i].label for i in dev_subset(task, n, 0))
+        assert counts["b"] >= 2 and counts["a"] >= 2
+    assert set(dev_subset(task, 4, 0)) <= set(dev_subset(task, 8, 0))
