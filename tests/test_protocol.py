@@ -46,3 +46,24 @@ def test_a_rare_class_still_gets_two_dev_examples():
         counts = Counter(dev[i].label for i in dev_subset(task, n, 0))
         assert counts["b"] >= 2 and counts["a"] >= 2
     assert set(dev_subset(task, 4, 0)) <= set(dev_subset(task, 8, 0))
+
+
+def test_interval_is_a_logit_t_interval_inside_the_bounds():
+    import numpy as np
+    from scipy import special, stats as st
+
+    from workbench.report.stats import interval
+
+    rng = np.random.default_rng(3)
+    for k, n_examples in ((3, 1000), (5, 500), (2, 16)):
+        x = rng.uniform(0.5, 1.0, size=k)
+        e = interval(x, n_examples)
+        z = special.logit((x * n_examples + 0.5) / (n_examples + 1))
+        lo, hi = st.t.interval(0.95, k - 1, loc=z.mean(), scale=st.sem(z))
+        assert (e["ci_low"], e["ci_high"]) == pytest.approx((special.expit(lo), special.expit(hi)), abs=1e-12)
+        assert e["mean"] == pytest.approx(x.mean())
+    # the case that broke the old interval: [0.951, 1.002] on the shifted split
+    for values in ([1.0, 1.0, 0.99], [1.0, 0.95, 0.99], [0.0, 0.02, 0.01], [1.0, 1.0, 1.0]):
+        for n_examples in (1000, None):
+            e = interval(values, n_examples)
+            assert 0.0 <= e["ci_low"] <= e["ci_high"] <= 1.0

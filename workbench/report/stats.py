@@ -17,10 +17,12 @@ import math
 from pathlib import Path
 
 import numpy as np
+from scipy import special as _special
 from scipy import stats as _st
 
 RESULTS_FILE = "results.jsonl"
 REQUIRED_FIELDS = ("pipeline", "n", "seed", "metrics")
+INTERVAL_METHOD = "95% t-interval over seeds on the logit scale (inside [0, 1])"
 
 
 def result_key(result: dict) -> tuple:
@@ -78,23 +80,42 @@ def metric_value(result: dict, split: str, metric: str) -> float | None:
     return float(value)
 
 
-def interval(values) -> dict:
-    """Mean, sd (ddof=1; 0 for one value) and the 95% t-interval over seeds.
+def examples_of(result: dict, split: str) -> int | None:
+    """How many examples the split's scores were computed on (recorded with each result; None in older files)."""
+    value = (result.get("examples") or {}).get(split)
+    return int(value) if isinstance(value, int) and value > 0 else None
 
-    mean ± t_{0.975, k-1} * sd / sqrt(k): with a handful of seeds the t quantile (4.30 for k=3)
-    is much wider than 1.96, as it should be. For k=1 the interval degenerates to the mean.
+
+def interval(values, n_examples: int | None = None) -> dict:
+    """Mean, sd (ddof=1; 0 for one value) and a 95% interval over seeds that stays inside [0, 1].
+
+    Every primary metric is a share of an evaluation set (accuracy, F1, exact match), so the
+    interval is a t-interval on the logit scale, mapped back: logit of each seed's score, mean ±
+    t_{0.975, k-1} * sd / sqrt(k), then the logistic function. The t quantile (4.30 for k=3) keeps
+    it honest with a handful of seeds. A score of exactly 0 or 1 has no logit, so each seed's score
+    is first moved by half an example: (score * N + 0.5) / (N + 1) for an evaluation set of N
+    examples (`n_examples`; without it, the plain t-interval clipped to [0, 1]). For k=1 the
+    interval degenerates to the mean.
     """
     x = np.asarray(list(values), dtype=float)
     k = int(x.size)
     if k == 0:
         nan = float("nan")
-        return {"mean": nan, "sd": nan, "ci_low": nan, "ci_high": nan, "k": 0}
+        return {"mean": nan, "sd": nan, "ci_low": nan, "ci_high": nan, "k": 0, "method": INTERVAL_METHOD}
     mean = float(x.mean())
+    sd = float(x.std(ddof=1)) if k > 1 else 0.0
+    entry = {"mean": mean, "sd": sd, "ci_low": mean, "ci_high": mean, "k": k, "method": INTERVAL_METHOD}
     if k == 1:
-        return {"mean": mean, "sd": 0.0, "ci_low": mean, "ci_high": mean, "k": 1}
-    sd = float(x.std(ddof=1))
-    half = float(_st.t.ppf(0.975, k - 1)) * sd / math.sqrt(k)
-    return {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "k": k}
+        return entry
+    t = float(_st.t.ppf(0.975, k - 1))
+    if n_examples:
+        z = _special.logit((x * n_examples + 0.5) / (n_examples + 1))
+        half = t * float(z.std(ddof=1)) / math.sqrt(k)
+        entry["ci_low"], entry["ci_high"] = (float(_special.expit(z.mean() - half)), float(_special.expit(z.mean() + half)))
+    else:
+        half = t * sd / math.sqrt(k)
+        entry["ci_low"], entry["ci_high"] = max(0.0, mean - half), min(1.0, mean + half)
+    return entry
 
 
 def summarize(results, split: str, metric: str, kind: str = "curve") -> dict:
@@ -104,6 +125,7 @@ def summarize(results, split: str, metric: str, kind: str = "curve") -> dict:
     each entry also carries the sorted "seeds" and their "values" in that order.
     """
     groups: dict[tuple, dict] = {}
+    sizes: dict[tuple, int | None] = {}
     for r in results:
         if r.get("kind", "curve") != kind:
             continue
@@ -111,11 +133,12 @@ def summarize(results, split: str, metric: str, kind: str = "curve") -> dict:
         if value is None:
             continue
         groups.setdefault((r["pipeline"], r["n"]), {})[r["seed"]] = value
+        sizes.setdefault((r["pipeline"], r["n"]), examples_of(r, split))
     out = {}
     for key in sorted(groups, key=lambda k: (str(k[0]), k[1])):
         by_seed = groups[key]
         seeds = sorted(by_seed, key=str)
-        entry = interval(by_seed[s] for s in seeds)
+        entry = interval((by_seed[s] for s in seeds), sizes[key])
         entry["seeds"], entry["values"] = seeds, [by_seed[s] for s in seeds]
         out[key] = entry
     return out
@@ -126,6 +149,7 @@ def summarize_budgets(results, split: str, metric: str) -> dict:
     score of a pretrained checkpoint taken at a given pretraining compute); adds "checkpoint"."""
     groups: dict[tuple, dict] = {}
     names: dict[tuple, str] = {}
+    sizes: dict[tuple, int | None] = {}
     for r in results:
         if r.get("kind") != "budget":
             continue
@@ -136,10 +160,11 @@ def summarize_budgets(results, split: str, metric: str) -> dict:
         key = (r["pipeline"], r["n"], float(flops))
         groups.setdefault(key, {})[r["seed"]] = value
         names[key] = str(r.get("checkpoint", ""))
+        sizes.setdefault(key, examples_of(r, split))
     out = {}
     for key in sorted(groups, key=lambda k: (str(k[0]), k[1], k[2])):
         seeds = sorted(groups[key], key=str)
-        entry = interval(groups[key][s] for s in seeds)
+        entry = interval((groups[key][s] for s in seeds), sizes[key])
         entry.update(seeds=seeds, values=[groups[key][s] for s in seeds], checkpoint=names[key])
         out[key] = entry
     return out
