@@ -21,7 +21,7 @@ import torch
 from workbench.commands_pretrain import configs_from_args
 from workbench.data.tasks import resolve_corpus
 from workbench.models.lm import LanguageModel
-from workbench.pipelines.run import build_vocab
+from workbench.data.vocab import build_vocab
 from workbench.pretrain import TARGETS_PER_TOKEN, flops_per_step, lm_loss, pretrain, sample_blocks, token_stream
 
 

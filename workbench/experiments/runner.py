@@ -14,6 +14,7 @@ from pathlib import Path
 
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
+from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
 from workbench.experiments.executors import local_workers, run_groups_locally, run_groups_on_ray
@@ -83,7 +84,7 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
 def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
     from tqdm import tqdm
 
-    from workbench.pipelines.run import build_vocab, prepare
+    from workbench.pipelines.run import prepare
 
     started = time.perf_counter()
     folder = Path(config.out)
