@@ -86,7 +86,8 @@ def check_fused_contract(device) -> list[dict]:
     from workbench.core.train import TrainConfig, fit
     from workbench.data.subsets import subset
     from workbench.data.tasks import resolve_task
-    from workbench.pipelines.run import build_model, build_vocab, prepare
+    from workbench.data.vocab import build_vocab
+    from workbench.pipelines.run import build_model, prepare
 
     corpus = "microworld:100000"
     vocab = build_vocab(corpus)

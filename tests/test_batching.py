@@ -5,7 +5,8 @@ import torch
 from workbench.core.batching import Encoded, batches, eval_batches
 from workbench.core.train import predict
 from workbench.data.tasks import resolve_task
-from workbench.pipelines.run import build_model, build_vocab, prepare
+from workbench.data.vocab import build_vocab
+from workbench.pipelines.run import build_model, prepare
 
 
 def items(n=300, seed=0):

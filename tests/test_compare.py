@@ -132,7 +132,7 @@ def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
     from workbench.experiments.runner import run_compare
     from workbench.models.lm import LMConfig
     from workbench.models.transformer import TransformerConfig
-    from workbench.pipelines.run import build_vocab
+    from workbench.data.vocab import build_vocab
 
     corpus_name = "microworld:100000"
     backbone = tmp_path / "clm"

@@ -17,7 +17,8 @@ from workbench.experiments.config import parse_fuse
 from workbench.errors import WorkbenchError
 from workbench.models.lstm import LSTM
 from workbench.models.transformer import replica_folding
-from workbench.pipelines.run import build_vocab, prepare, build_model
+from workbench.data.vocab import build_vocab
+from workbench.pipelines.run import prepare, build_model
 
 CORPUS = "microworld:100000"
 SETTINGS = {"random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},

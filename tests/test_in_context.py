@@ -5,7 +5,8 @@ from workbench.core.batching import encode
 from workbench.data.tasks import resolve_task
 from workbench.errors import WorkbenchError
 from workbench.pipelines import parse_pipeline
-from workbench.pipelines.run import _demonstrations, build_vocab, prepare, run_points
+from workbench.data.vocab import build_vocab
+from workbench.pipelines.run import _demonstrations, prepare, run_points
 
 
 @pytest.fixture(scope="module")

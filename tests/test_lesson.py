@@ -10,7 +10,8 @@ on negated sentences and the negation point of this test failed."""
 import pytest
 
 from workbench.data.tasks import resolve_task
-from workbench.pipelines.run import build_vocab, prepare, run_point
+from workbench.data.vocab import build_vocab
+from workbench.pipelines.run import prepare, run_point
 from workbench.report.stats import interval
 
 SEEDS = (0, 1, 2)

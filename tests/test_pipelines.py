@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from workbench.data.tasks import resolve_task
-from workbench.pipelines.run import build_vocab, prepare, run_point
+from workbench.data.vocab import build_vocab
+from workbench.pipelines.run import prepare, run_point
 
 from conftest import run_main
 

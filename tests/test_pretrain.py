@@ -6,12 +6,16 @@ import torch
 from safetensors.torch import load_file
 
 from workbench import pretrain as pt
+from workbench.cli import build_parser
+from workbench.commands_pretrain import options_from_args
 from workbench.data.tasks import resolve_corpus
 from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
 from workbench.generate import fill, perplexity, sample
 from workbench.models.lm import LMConfig
 from workbench.models.transformer import TransformerConfig
+from workbench.pipelines.pretrained import lm_config
+from workbench.pretrain import loop
 
 from conftest import run_main
 
@@ -35,10 +39,9 @@ def test_clm_learns_below_unigram_and_keeps_log_spaced_checkpoints(tmp_path, cor
     final = pt.pretrain(model_cfg, cfg, corpus, CORPUS, vocab, tmp_path, progress=False)
     config = json.loads((tmp_path / "config.json").read_text())
     assert final["val_loss"] < config["unigram_val_loss"] - 0.8
-    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    kept = [r for r in records if "checkpoint" in r]
+    kept = pt.kept_checkpoints(tmp_path)
     assert [r["step"] for r in kept] == [32, 64, 128, 256, 300]
-    assert all((tmp_path / r["checkpoint"]).is_file() for r in kept)
+    assert kept == [r for r in pt.read_log(tmp_path) if "checkpoint" in r]
     assert [r["flops"] for r in kept] == sorted(r["flops"] for r in kept)
     assert kept[-1]["tokens"] == 300 * 16 * 32
 
@@ -48,7 +51,7 @@ def test_resume_after_interruption_is_exact(tmp_path, corpus_and_vocab, monkeypa
     model_cfg, cfg = small("mlm", steps=24)
     pt.pretrain(model_cfg, cfg, corpus, CORPUS, vocab, tmp_path / "straight", progress=False)
     calls = {"n": 0}
-    original = pt.sample_blocks
+    original = loop.sample_blocks
 
     def dies_at_step_13(*args, **kwargs):
         calls["n"] += 1
@@ -56,10 +59,10 @@ def test_resume_after_interruption_is_exact(tmp_path, corpus_and_vocab, monkeypa
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(pt, "sample_blocks", dies_at_step_13)
+    monkeypatch.setattr(loop, "sample_blocks", dies_at_step_13)
     with pytest.raises(KeyboardInterrupt):
         pt.pretrain(model_cfg, cfg, corpus, CORPUS, vocab, tmp_path / "resumed", progress=False)
-    monkeypatch.setattr(pt, "sample_blocks", original)
+    monkeypatch.setattr(loop, "sample_blocks", original)
     assert not (tmp_path / "resumed" / "model.safetensors").exists()
     pt.pretrain(model_cfg, cfg, corpus, CORPUS, vocab, tmp_path / "resumed", progress=False)
     a = load_file(str(tmp_path / "straight" / "model.safetensors"))
@@ -126,3 +129,31 @@ def test_pretrain_cli_rejects_bad_options(tmp_path):
     assert result.returncode == 2 and "--objective clm" in result.stderr
     result = run_main("pretrain", "--d-model", "30", "--heads", "4", "--out", str(tmp_path))
     assert result.returncode == 2 and "not divisible" in result.stderr
+
+
+def test_the_log_reader_skips_a_cut_line_and_keeps_one_record_per_step(tmp_path):
+    lines = [{"step": 1, "val_loss": 3.0}, {"step": 2, "val_loss": 2.5, "checkpoint": "checkpoints/a.safetensors"},
+             {"step": 2, "val_loss": 2.4, "checkpoint": "checkpoints/b.safetensors"}]
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"step": 3, "val_')
+    assert pt.read_log(tmp_path) == [lines[0], lines[2]]
+    assert pt.record_for(tmp_path, "checkpoints/b.safetensors") == lines[2]
+    assert pt.record_for(tmp_path, "checkpoints/a.safetensors") == {}
+    assert pt.kept_checkpoints(tmp_path) == []  # the files are not on disk
+    assert pt.read_log(tmp_path / "nothing") == []
+
+
+def test_cli_defaults_are_the_library_defaults():
+    args = build_parser().parse_args(["pretrain"])
+    assert options_from_args(args) == pt.PretrainOptions()
+    assert options_from_args(args).configs() == lm_config("clm")
+    assert lm_config("lstm-lm")[0].arch == "lstm" and lm_config("mlm")[0].objective == "mlm"
+
+
+def test_bad_options_are_one_line_errors_in_the_library_too():
+    for options, expected in (({"d_model": 30, "heads": 4}, "--d-model 30 is not divisible by --heads 4"),
+                              ({"arch": "lstm", "objective": "mlm"}, "--arch lstm trains a causal LM"),
+                              ({"seq_len": 0}, "--seq-len 0: must be a positive"),
+                              ({"positions": "sinusoid"}, "--positions 'sinusoid'")):
+        with pytest.raises(WorkbenchError, match=expected) as error:
+            pt.PretrainOptions(**options).configs()
+        assert "\n" not in str(error.value)

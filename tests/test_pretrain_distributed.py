@@ -17,6 +17,7 @@ from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
 from workbench.models.lm import LMConfig
 from workbench.models.transformer import TransformerConfig
+from workbench.pretrain import loop
 
 from conftest import run_main
 
@@ -60,7 +61,7 @@ def two_process_runs(root):
         _record_writes(root / "runs", writes)
         for objective in OBJECTIVES:
             pt.pretrain(*job(objective, corpus, vocab, root / "runs" / objective))
-        original, calls = pt.sample_blocks, []
+        original, calls = loop.sample_blocks, []
 
         def dies_at_step_4(*args):
             calls.append(1)
@@ -68,12 +69,12 @@ def two_process_runs(root):
                 raise KeyboardInterrupt
             return original(*args)
 
-        pt.sample_blocks = dies_at_step_4
+        loop.sample_blocks = dies_at_step_4
         try:
             pt.pretrain(*job("clm", corpus, vocab, root / "runs" / "resumed"))
         except KeyboardInterrupt:
             pass
-        pt.sample_blocks = original
+        loop.sample_blocks = original
         interrupted = sorted(p.name for p in (root / "runs" / "resumed").iterdir())
         pt.pretrain(*job("clm", corpus, vocab, root / "runs" / "resumed"))
         rank = torch.distributed.get_rank()
@@ -90,13 +91,9 @@ def runs(tmp_path_factory):
     return root
 
 
-def log(folder):
-    return [json.loads(line) for line in (folder / "log.jsonl").read_text().splitlines()]
-
-
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_two_processes_match_one_process_step_by_step(runs, objective):
-    single, double = log(runs / "single" / objective), log(runs / "runs" / objective)
+    single, double = pt.read_log(runs / "single" / objective), pt.read_log(runs / "runs" / objective)
     assert [r["step"] for r in single] == [r["step"] for r in double] == [1, 2, 3, 4, 5, 6]
     for a, b in zip(single, double):
         assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5)
@@ -115,7 +112,7 @@ def test_only_rank_0_writes(runs):
 def test_interrupted_two_process_run_resumes_exactly(runs):
     interrupted = json.loads((runs / "rank0.json").read_text())["interrupted"]
     assert "last.state.pt" in interrupted and "model.safetensors" not in interrupted
-    steps = [r["step"] for r in log(runs / "runs" / "resumed")]
+    steps = [r["step"] for r in pt.read_log(runs / "runs" / "resumed")]
     assert steps == [1, 2, 3, 4, 5, 6]
     a = load_file(str(runs / "runs" / "clm" / "model.safetensors"))
     b = load_file(str(runs / "runs" / "resumed" / "model.safetensors"))

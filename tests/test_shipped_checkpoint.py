@@ -6,7 +6,7 @@ from pathlib import Path
 from workbench.data.registry import sha256_of
 from workbench.pipelines import parse_pipeline
 from workbench.pipelines.pretrained import SHIPPED, shipped_folder
-from workbench.pipelines.run import build_vocab
+from workbench.data.vocab import build_vocab
 
 FOLDER = SHIPPED / "microworld-clm"
 

@@ -8,10 +8,10 @@ from workbench.cli_util import add_command
 
 def _load(spec: str, corpus: str):
     """A `workbench pretrain` folder, or a pipeline name (clm, mlm, plm, lstm-lm) for the default model."""
+    from workbench.data.vocab import build_vocab
     from workbench.errors import WorkbenchError
     from workbench.pipelines import PRETRAINED, parse_pipeline
     from workbench.pipelines.pretrained import load_backbone
-    from workbench.pipelines.run import build_vocab
     from workbench.pretrain import load_model
 
     if Path(spec).is_dir():

@@ -31,7 +31,8 @@ from workbench.data.subsets import subset  # noqa: E402
 from workbench.data.tasks import resolve_task  # noqa: E402
 from workbench.models.lstm import LSTM  # noqa: E402
 from workbench.models.transformer import TransformerConfig, TransformerEncoder  # noqa: E402
-from workbench.pipelines.run import build_model, build_vocab, prepare  # noqa: E402
+from workbench.data.vocab import build_vocab  # noqa: E402
+from workbench.pipelines.run import build_model, prepare  # noqa: E402
 
 PIPELINES = {"random+lstm": {"encoder": {"hidden": 128}},
              "scratch-transformer": {}}

@@ -22,6 +22,8 @@ import tarfile
 import time
 from pathlib import Path
 
+from workbench.pretrain import read_final, read_log
+
 RUNS = {  # name: extra `workbench pretrain` options
     "clm": ["--objective", "clm"],
     "mlm": ["--objective", "mlm"],
@@ -40,7 +42,7 @@ def launch(name: str, steps: int, out: Path, device: str) -> subprocess.Popen:
 
 def steps_per_second(folder: Path) -> float:
     """From the log's records at steps 128 and 256: after start-up and kernel compilation."""
-    records = {r["step"]: r for r in map(json.loads, (folder / "log.jsonl").read_text().splitlines())}
+    records = {r["step"]: r for r in read_log(folder)}
     return (256 - 128) / (records[256]["seconds"] - records[128]["seconds"])
 
 
@@ -100,9 +102,10 @@ def main() -> None:
     say(f"pretraining: {codes} in {time.time() - start:.0f} s")
     for name in names:
         folder = work / name
-        final = folder / "final.json"
-        say(f"{name}: " + (final.read_text().replace("\n", " ") if final.exists() else
-                           (work / f"{name}.err").read_text()[-2000:]))
+        try:
+            say(f"{name}: {json.dumps(read_final(folder), sort_keys=True)}")
+        except FileNotFoundError:  # it did not finish: say why
+            say(f"{name}: {(work / f'{name}.err').read_text()[-2000:]}")
         pack(folder, out / f"{name}.tar", args.keep_checkpoints)
     if not args.bench_steps:
         return

@@ -18,11 +18,12 @@ import time
 
 import torch
 
-from workbench.commands_pretrain import configs_from_args
 from workbench.data.tasks import resolve_corpus
+from workbench.data.vocab import build_vocab
 from workbench.models.lm import LanguageModel
-from workbench.pipelines.run import build_vocab
-from workbench.pretrain import TARGETS_PER_TOKEN, flops_per_step, lm_loss, pretrain, sample_blocks, token_stream
+from workbench.pretrain import PretrainOptions, pretrain
+from workbench.pretrain.loop import sample_blocks, token_stream
+from workbench.pretrain.objectives import TARGETS_PER_TOKEN, flops_per_step, lm_loss
 
 
 def matmul_rate(device: str, dtype: torch.dtype, size: int = 1024, repeats: int = 5) -> float:
@@ -42,10 +43,8 @@ def matmul_rate(device: str, dtype: torch.dtype, size: int = 1024, repeats: int 
 
 
 def args_for(objective: str, arch: str = "transformer", batch_size: int = 32):
-    ns = argparse.Namespace(objective=objective, arch=arch, corpus="microworld", steps=None, batch_size=batch_size, seq_len=64,
-                            d_model=128, layers=2, heads=4, d_ff=512, positions="learned", tie_embeddings=False,
-                            lr=1e-3, seed=0)
-    return configs_from_args(ns)
+    """The default backbone's configs (what `workbench pretrain` trains), at another batch size."""
+    return PretrainOptions(objective=objective, arch=arch, batch_size=batch_size).configs()
 
 
 def time_steps(objective: str, arch: str, stream, vocab, steps: int, device: str, repeats: int,

@@ -14,7 +14,8 @@ import argparse
 import statistics
 
 from workbench.data.tasks import resolve_task
-from workbench.pipelines.run import build_vocab, prepare, run_points
+from workbench.data.vocab import build_vocab
+from workbench.pipelines.run import prepare, run_points
 from workbench.runs import resolve_device
 
 

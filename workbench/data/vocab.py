@@ -6,12 +6,13 @@ shows is unknown to every pipeline alike). Tokens arrive already normalized by t
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
+from workbench.atomic import write_text
+from workbench.data.tasks import resolve_corpus
 from workbench.errors import WorkbenchError
 
 PAD, UNK, MASK, CLS, SEP = "[pad]", "[unk]", "[mask]", "[cls]", "[sep]"
@@ -32,7 +33,7 @@ class Vocabulary:
     pad_id, unk_id, mask_id, cls_id, sep_id = range(5)
 
     @classmethod
-    def build(cls, documents, min_count: int = 2, max_size: int | None = 30_000) -> "Vocabulary":
+    def build(cls, documents, min_count: int = 2, max_size: int | None = 30_000) -> Vocabulary:
         """Most frequent words first (ties broken alphabetically, so the order is deterministic)."""
         counts = Counter(word for doc in documents for word in doc)
         for special in SPECIALS:
@@ -65,24 +66,24 @@ class Vocabulary:
 
     def fingerprint(self) -> str:
         """A short content hash: checkpoints and caches record it to refuse a mismatched vocabulary."""
-        import hashlib
-
         return hashlib.sha256("\n".join(self.words).encode()).hexdigest()[:16]
 
     def save(self, path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
-            json.dump({"words": self.words}, tmp, ensure_ascii=False)
-        os.replace(tmp.name, path)
+        write_text(path, json.dumps({"words": self.words}, ensure_ascii=False))
 
     @classmethod
-    def load(cls, path) -> "Vocabulary":
+    def load(cls, path) -> Vocabulary:
         try:
             words = json.loads(Path(path).read_text(encoding="utf-8"))["words"]
             return cls(words)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise WorkbenchError(f"{path}: not a workbench vocabulary file ({exc}); rebuild it from the corpus") from None
+            raise WorkbenchError(f"{path}: not a workbench vocabulary file ({exc}); rebuild it from the corpus") \
+                from None
+
+
+def build_vocab(corpus_name: str, min_count: int = 2, max_size: int = 30_000) -> Vocabulary:
+    """The vocabulary of a named corpus: the one every pipeline and every pretraining on that corpus shares."""
+    return Vocabulary.build(resolve_corpus(corpus_name).documents, min_count=min_count, max_size=max_size)
 
 
 def task_oov_rates(vocab: Vocabulary, task) -> dict[str, float]:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
+from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
 from workbench.experiments.executors import local_workers, run_groups_locally, run_groups_on_ray
 from workbench.experiments.store import ResultStore, point_key
 from workbench.metrics import PRIMARY_METRIC
 from workbench.pipelines.run import run_points
+from workbench.pretrain import kept_checkpoints
 from workbench.runs import environment, resolve_device, write_json
 
 
@@ -44,12 +46,7 @@ def _check_folder(folder: Path, config: CompareConfig) -> None:
 
 def _budget_checkpoints(info: dict) -> list[dict]:
     """The log-spaced checkpoints a pretrained backbone kept, with the FLOPs spent at each."""
-    folder = info.get("folder")
-    log = Path(folder) / "log.jsonl" if folder else None
-    if not log or not log.exists():
-        return []
-    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    return [r for r in records if r.get("checkpoint") and (Path(folder) / r["checkpoint"]).is_file()]
+    return kept_checkpoints(info["folder"]) if info.get("folder") else []
 
 
 def group_size(prepared, config: CompareConfig, device) -> int:
@@ -83,7 +80,7 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
 def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
     from tqdm import tqdm
 
-    from workbench.pipelines.run import build_vocab, prepare
+    from workbench.pipelines.run import prepare
 
     started = time.perf_counter()
     folder = Path(config.out)

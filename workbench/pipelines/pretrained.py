@@ -11,7 +11,7 @@ verbalizer words at the slot.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -23,6 +23,8 @@ from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
 from workbench.models.lm import LanguageModel, LMConfig
 from workbench.pipelines import PipelineSpec
+from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
+from workbench.pretrain.folder import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "data" / "pretrained"
@@ -51,30 +53,22 @@ PROMPTS = {
 }
 
 
-def lm_config(pipeline: str, settings: dict | None = None):
-    """The default backbone: the config `workbench pretrain` uses without options."""
-    from argparse import Namespace
-
-    from workbench.commands_pretrain import configs_from_args
-
+def lm_config(pipeline: str, settings: dict | None = None) -> tuple[LMConfig, PretrainConfig]:
+    """The default backbone: the configs `workbench pretrain` uses without options."""
     settings = settings or {}
-    args = Namespace(objective=OBJECTIVE_OF[pipeline], arch="lstm" if pipeline == "lstm-lm" else "transformer",
-                     corpus=settings.get("corpus", "microworld"), steps=settings.get("steps"), batch_size=32, seq_len=64,
-                     d_model=128, layers=2, heads=4, d_ff=512, positions="learned", tie_embeddings=False, lr=1e-3, seed=0)
-    return configs_from_args(args)
+    options = PretrainOptions(objective=OBJECTIVE_OF[pipeline], arch="lstm" if pipeline == "lstm-lm" else "transformer",
+                              corpus=settings.get("corpus", PretrainOptions.corpus), steps=settings.get("steps"))
+    return options.configs()
 
 
 def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings: dict) -> Path | None:
     """The checkpoint shipped in data/pretrained/, if it is exactly the default model for this corpus and vocabulary."""
-    import json
-    from dataclasses import asdict
-
     folder = SHIPPED / f"{corpus_name}-{pipeline}"
     if not (folder / "model.safetensors").is_file():
         return None
     model_cfg, cfg = lm_config(pipeline, settings)
     model_cfg.vocab_size = len(vocab)
-    meta = json.loads((folder / "config.json").read_text())
+    meta = read_config(folder)
     same = (meta.get("model") == model_cfg.to_dict() and meta.get("pretrain") == asdict(cfg)
             and meta.get("vocab_fingerprint") == vocab.fingerprint())
     return folder if same else None
@@ -83,8 +77,6 @@ def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings:
 def load_backbone(spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, settings: dict, device: str = "cpu",
                   progress: bool = False) -> tuple[LanguageModel, dict]:
     """(language model, info about its pretraining: folder, tokens, FLOPs, seconds)."""
-    from workbench.pretrain import load_model, pretrain_cached
-
     if spec.representation == "scratch-transformer":
         model_cfg, _ = lm_config("scratch-transformer", settings)
         model_cfg.vocab_size = len(vocab)
@@ -98,24 +90,11 @@ def load_backbone(spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, setti
         model_cfg, cfg = lm_config(spec.representation, settings)
         folder, _ = pretrain_cached(model_cfg, cfg, corpus_name, device=device, progress=progress, vocab=vocab)
     model, _, meta = load_model(folder, expected_vocab=vocab, checkpoint=checkpoint)
-    record = _record_for(Path(folder), checkpoint)
+    record = record_for(folder, checkpoint)
     info = {"method": spec.representation, "folder": str(folder), "checkpoint": checkpoint,
             "tokens": record.get("tokens"), "flops": record.get("flops"), "seconds": record.get("seconds"),
             "val_loss": record.get("val_loss")}
     return model, info
-
-
-def _record_for(folder: Path, checkpoint: str) -> dict:
-    import json
-
-    final = folder / "final.json"
-    if checkpoint == "model.safetensors" and final.exists():
-        return json.loads(final.read_text())
-    for line in (folder / "log.jsonl").read_text().splitlines() if (folder / "log.jsonl").exists() else []:
-        record = json.loads(line)
-        if record.get("checkpoint") == checkpoint:
-            return record
-    return {}
 
 
 class PromptHead(nn.Module):

@@ -17,7 +17,7 @@ from workbench.core.train import TrainConfig, evaluate, fit, score
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_corpus
 from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Task
-from workbench.data.vocab import Vocabulary, task_oov_rates
+from workbench.data.vocab import Vocabulary, build_vocab, task_oov_rates
 from workbench.models.heads import ClassificationHead, SpanHead, TaggingHead, TaskModel
 from workbench.errors import WorkbenchError
 from workbench.pipelines import PipelineSpec, parse_pipeline
@@ -55,10 +55,6 @@ class Prepared:
     backbone_config: object = None
     verbalizer_ids: list | None = None
     prompt: dict | None = None  # prompted pipelines: suffix, strip, max_len (in-context encoding reuses them)
-
-
-def build_vocab(corpus_name: str, min_count: int = 2, max_size: int = 30_000) -> Vocabulary:
-    return Vocabulary.build(resolve_corpus(corpus_name).documents, min_count=min_count, max_size=max_size)
 
 
 def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: Vocabulary | None = None,
