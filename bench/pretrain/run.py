@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from workbench.commands_pretrain import configs_from_args
+from workbench.cli.pretrain import configs_from_args
 from workbench.data.tasks import resolve_corpus
 from workbench.models.lm import LanguageModel
 from workbench.pipelines.run import build_vocab

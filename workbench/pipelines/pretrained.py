@@ -55,7 +55,7 @@ def lm_config(pipeline: str, settings: dict | None = None):
     """The default backbone: the config `workbench pretrain` uses without options."""
     from argparse import Namespace
 
-    from workbench.commands_pretrain import configs_from_args
+    from workbench.cli.pretrain import configs_from_args
 
     settings = settings or {}
     args = Namespace(objective=OBJECTIVE_OF[pipeline], arch="lstm" if pipeline == "lstm-lm" else "transformer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from workbench.cli_util import Formatter
+from workbench.cli.common import Formatter
 from workbench.errors import WorkbenchError
 
 

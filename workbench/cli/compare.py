@@ -1,7 +1,7 @@
 """`workbench compare`: the main job. Data-efficiency curves over pipelines, sizes and seeds, then a lab report."""
 from __future__ import annotations
 
-from workbench.cli_util import add_command
+from workbench.cli.common import add_command
 
 
 def register(sub, add_task_column_options) -> None:

@@ -10,7 +10,7 @@ import platform
 import time
 from pathlib import Path
 
-from workbench.cli_util import Formatter, add_command
+from workbench.cli.common import Formatter, add_command
 from workbench.errors import WorkbenchError
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.cli_util import add_command
+from workbench.cli.common import add_command
 
 
 def _load(spec: str, corpus: str):

@@ -9,7 +9,7 @@ import argparse
 import sys
 import traceback
 
-from workbench.cli_util import Formatter, add_command
+from workbench.cli.common import Formatter, add_command
 from workbench.errors import WorkbenchError
 
 EPILOG_MAIN = """examples:
@@ -110,24 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _data_parser(sub)
-    from workbench import commands_finetune
+    from workbench.cli import compare, embed, finetune, generate, pretrain, report
 
-    from workbench.embeddings import commands as embed_commands
-
-    embed_commands.register(sub)
-    commands_finetune.register(sub, add_task_column_options)
-    from workbench import commands_pretrain
-
-    commands_pretrain.register(sub)
-    from workbench import commands_generate
-
-    commands_generate.register(sub)
-    from workbench import commands_compare
-
-    commands_compare.register(sub, add_task_column_options)
-    from workbench.report import commands as report_commands
-
-    report_commands.register(sub)
+    embed.register(sub)
+    finetune.register(sub, add_task_column_options)
+    pretrain.register(sub)
+    generate.register(sub)
+    compare.register(sub, add_task_column_options)
+    report.register(sub)
     return parser
 
 
