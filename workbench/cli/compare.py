@@ -1,10 +1,10 @@
 """`workbench compare`: the main job. Data-efficiency curves over pipelines, sizes and seeds, then a lab report."""
 from __future__ import annotations
 
-from workbench.cli.common import add_command
+from workbench.cli.common import add_command, add_task_column_options, task_options
 
 
-def register(sub, add_task_column_options) -> None:
+def register(sub) -> None:
     parser = add_command(
         sub, "compare", "data-efficiency curves: every pipeline at every labeled size and seed, then a lab report",
         "workbench compare                     # the embedded default (micro-world, micro-sentiment)\n"
@@ -41,14 +41,10 @@ def run(args) -> int:
     from workbench.experiments.config import build_config
     from workbench.experiments.runner import run_compare
 
-    task_options = {k: getattr(args, k) for k in ("text_col", "label_col", "tag_col", "word_col") if getattr(args, k)
-                    not in (None, "text", "label")}
-    if args.labels:
-        task_options["labels"] = args.labels.split(",")
     config = build_config(args.config, task=args.task, corpus=args.corpus, pipelines=args.pipelines, sizes=args.sizes,
                           seeds=args.seeds, out=args.out, device=args.device, budgets=args.budgets,
                           budget_n=args.budget_n, fuse=args.fuse, workers=args.workers, executor=args.executor, address=args.address,
-                          cpus_per_task=args.cpus_per_task, task_options=task_options or None)
+                          cpus_per_task=args.cpus_per_task, task_options=task_options(args) or None)
     folder = run_compare(config, progress=not args.quiet)
     print(f"results: {folder / 'results.jsonl'}")
     print(f"report:  {folder / 'report.html'} (and report.md)")

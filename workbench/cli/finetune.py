@@ -4,11 +4,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from workbench.cli.common import Formatter
+from workbench.cli.common import Formatter, add_task_column_options, task_options
 from workbench.errors import WorkbenchError
 
 
-def register(sub, add_task_column_options) -> None:
+def register(sub) -> None:
     from workbench.pipelines import describe_names
 
     parser = sub.add_parser(
@@ -41,13 +41,12 @@ def _safe(name: str) -> str:
 
 
 def run(args) -> int:
-    from workbench.data.tasks import resolve_task
+    from workbench.data.tasks import resolve_task, task_arguments
     from workbench.pipelines.run import prepare, run_point
     from workbench.runs import environment, resolve_device, write_json
 
     device = resolve_device(args.device)
-    task = resolve_task(args.task, text_col=args.text_col, label_col=args.label_col, tag_col=args.tag_col,
-                        word_col=args.word_col, labels=tuple(args.labels.split(",")) if args.labels else None)
+    task = resolve_task(args.task, **task_arguments(task_options(args)))
     n = args.n if args.n is not None else len(task.splits["train"])
     if args.max_steps is not None and args.max_steps < 1:
         raise WorkbenchError(f"--max-steps {args.max_steps}: give a positive number of updates")
