@@ -1,18 +1,22 @@
-"""`workbench generate`, `workbench fill`, `workbench perplexity`: a pretrained model without fine-tuning."""
+"""`workbench generate`, `workbench fill`, `workbench perplexity`: a pretrained model without fine-tuning.
+
+The modules that import torch are imported inside the commands: torch takes seconds to import,
+and `workbench --help` should not wait for it.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 from workbench.cli.common import add_command
+from workbench.errors import WorkbenchError
+from workbench.pipelines import PRETRAINED, parse_pipeline
 
 
 def _load(spec: str, corpus: str):
     """A `workbench pretrain` folder, or a pipeline name (clm, mlm, plm, lstm-lm) for the default model."""
-    from workbench.errors import WorkbenchError
-    from workbench.pipelines import PRETRAINED, parse_pipeline
-    from workbench.pipelines.pretrained import load_backbone
-    from workbench.pipelines.run import build_vocab
-    from workbench.pretrain import load_model
+    from workbench.pipelines.pretrained import load_backbone  # noqa: PLC0415 (torch: keeps --help fast)
+    from workbench.pipelines.run import build_vocab  # noqa: PLC0415 (torch: keeps --help fast)
+    from workbench.pretrain import load_model  # noqa: PLC0415 (torch: keeps --help fast)
 
     if Path(spec).is_dir():
         model, vocab, _ = load_model(spec)
@@ -25,7 +29,7 @@ def _load(spec: str, corpus: str):
 
 
 def _generate(args) -> int:
-    from workbench.generate import sample
+    from workbench.generate import sample  # noqa: PLC0415 (torch: keeps --help fast)
 
     model, vocab = _load(args.model, args.corpus)
     for text in sample(model, vocab, args.prompt, n=args.n, max_tokens=args.max_tokens, temperature=args.temperature,
@@ -35,7 +39,7 @@ def _generate(args) -> int:
 
 
 def _fill(args) -> int:
-    from workbench.generate import fill
+    from workbench.generate import fill  # noqa: PLC0415 (torch: keeps --help fast)
 
     model, vocab = _load(args.model, args.corpus)
     for i, candidates in enumerate(fill(model, vocab, args.text, k=args.k), start=1):
@@ -44,12 +48,12 @@ def _fill(args) -> int:
 
 
 def _perplexity(args) -> int:
-    from workbench.generate import perplexity
+    from workbench.generate import perplexity  # noqa: PLC0415 (torch: keeps --help fast)
 
     model, vocab = _load(args.model, args.corpus)
     result = perplexity(model, vocab, args.text)
-    print(f"perplexity {result['perplexity']:.2f} ({result['nats_per_token']:.3f} nats/token over {result['tokens']} tokens,"
-          f" {result['unknown_words']} unknown words)")
+    print(f"perplexity {result['perplexity']:.2f} ({result['nats_per_token']:.3f} nats/token "
+          f"over {result['tokens']} tokens, {result['unknown_words']} unknown words)")
     return 0
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from workbench.cli.common import add_command
 from workbench.errors import WorkbenchError
+from workbench.report.render import write_comparison_report, write_report
 
 
 def check_run_folder(folder) -> Path:
@@ -25,8 +26,6 @@ def default_comparison_folder(runs) -> Path:
 
 
 def run(args) -> int:
-    from workbench.report.render import write_comparison_report, write_report
-
     folders = [check_run_folder(f) for f in args.runs]
     if len(folders) == 1:
         if args.out:
