@@ -300,7 +300,7 @@ def test_cli_bad_file_exit_2(tmp_path):
     bad.write_text("2 3\nthe 0.1\n", encoding="utf-8")
     help_ok = subprocess.run([sys.executable, "-m", "workbench", "embed", "--help"], capture_output=True, cwd=ROOT)
     if help_ok.returncode != 0:
-        pytest.skip("`embed` is not wired into workbench/cli yet")
+        pytest.skip("`embed` is not wired into workbench/cli.py yet")
     r = subprocess.run([sys.executable, "-m", "workbench", "embed", "neighbors", str(bad), "the"],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
