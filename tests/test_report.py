@@ -15,7 +15,8 @@ import pytest
 from scipy import stats as st
 
 from workbench.errors import WorkbenchError
-from workbench.report import commands, render, stats
+from workbench.cli import report as report_command
+from workbench.report import render, stats
 
 EVIL = "<script>alert(1)</script>"
 PIPELINES = ["word2vec+lstm", "bert-tiny", EVIL]
@@ -301,7 +302,7 @@ def test_comparison_report(tmp_path, run_dir):
 
 def test_cli_report_command(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    commands.register(parser.add_subparsers())
+    report_command.register(parser.add_subparsers())
     with pytest.raises(WorkbenchError, match="workbench compare --out"):
         args = parser.parse_args(["report", str(tmp_path / "missing")])
         args.func(args)

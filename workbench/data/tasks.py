@@ -171,6 +171,15 @@ def resolve_task(spec: str, text_col: str = "text", label_col: str = "label", ta
     )
 
 
+def task_arguments(options: dict | None) -> dict:
+    """`resolve_task` keyword arguments from task options as a run's config records them (text_col, label_col,
+    tag_col, word_col, labels): JSON and TOML give labels as a list, and resolve_task's cache needs a tuple."""
+    arguments = dict(options or {})
+    if isinstance(arguments.get("labels"), list):
+        arguments["labels"] = tuple(arguments["labels"])
+    return arguments
+
+
 @lru_cache(maxsize=4)
 def resolve_corpus(spec: str) -> Corpus:
     """A corpus by name (`microworld`, `microworld:TOKENS`, `wikitext2`) or `text:PATH`."""

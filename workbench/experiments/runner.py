@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from workbench.data.subsets import subset
-from workbench.data.tasks import resolve_task
+from workbench.data.tasks import resolve_task, task_arguments
 from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
@@ -86,10 +86,7 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     folder = Path(config.out)
     _check_folder(folder, config)
     device = resolve_device(config.device)
-    options = dict(config.task_options)
-    if isinstance(options.get("labels"), list):
-        options["labels"] = tuple(options["labels"])
-    task = resolve_task(config.task, **options)
+    task = resolve_task(config.task, **task_arguments(config.task_options))
     sizes = resolved_sizes(config, len(task.splits["train"]))
     for n in sizes:
         subset(task, n, config.seeds[0])  # validates n against the task before any training

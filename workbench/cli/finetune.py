@@ -4,13 +4,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from workbench.cli_util import Formatter
+from workbench.atomic import write_json
+from workbench.cli.common import Formatter, add_task_column_options, task_options
+from workbench.data.subsets import subset
+from workbench.data.tasks import resolve_task, task_arguments
 from workbench.errors import WorkbenchError
+from workbench.pipelines import describe_names, parse_pipeline
+from workbench.pipelines.run import prepare, run_point
+from workbench.runs import environment, resolve_device
 
 
-def register(sub, add_task_column_options) -> None:
-    from workbench.pipelines import describe_names
-
+def register(sub) -> None:
     parser = sub.add_parser(
         "finetune", help="train one pipeline on a labeled subset (n, seed) and report test/shifted metrics",
         description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on dev, and "
@@ -25,10 +29,12 @@ def register(sub, add_task_column_options) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--max-steps", type=int, default=None, help="cap on training updates")
     parser.add_argument("--backbone", default=None,
-                        help="pretrained pipelines: a `workbench pretrain` output folder (default: shipped or cached model)")
+                        help="pretrained pipelines: a `workbench pretrain` output folder "
+                             "(default: shipped or cached model)")
     parser.add_argument("--checkpoint", default="model.safetensors",
                         help="which checkpoint of the backbone folder, e.g. checkpoints/step_0000512.safetensors")
-    parser.add_argument("--layer-decay", type=float, default=None, help="layer-wise learning-rate decay, e.g. 0.8 (default off)")
+    parser.add_argument("--layer-decay", type=float, default=None,
+                        help="layer-wise learning-rate decay, e.g. 0.8 (default off)")
     parser.add_argument("--shots", type=int, default=None,
                         help=":icl pipelines: labeled examples written before each input (default 4, at most n)")
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
@@ -41,13 +47,9 @@ def _safe(name: str) -> str:
 
 
 def run(args) -> int:
-    from workbench.data.tasks import resolve_task
-    from workbench.pipelines.run import prepare, run_point
-    from workbench.runs import environment, resolve_device, write_json
 
     device = resolve_device(args.device)
-    task = resolve_task(args.task, text_col=args.text_col, label_col=args.label_col, tag_col=args.tag_col,
-                        word_col=args.word_col, labels=tuple(args.labels.split(",")) if args.labels else None)
+    task = resolve_task(args.task, **task_arguments(task_options(args)))
     n = args.n if args.n is not None else len(task.splits["train"])
     if args.max_steps is not None and args.max_steps < 1:
         raise WorkbenchError(f"--max-steps {args.max_steps}: give a positive number of updates")
@@ -70,9 +72,6 @@ def run(args) -> int:
     config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
               "seed": args.seed, "device": device, "settings": settings}
     started = time.perf_counter()
-    from workbench.data.subsets import subset
-    from workbench.pipelines import parse_pipeline
-
     if not (n == 0 and parse_pipeline(args.pipeline).prompted):
         subset(task, n, args.seed)  # validate n before any training
     prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
@@ -87,7 +86,8 @@ def run(args) -> int:
         print(f"  vectors: {prepared.info['coverage']}")
     pre = prepared.info.get("pretraining", {})
     if pre.get("tokens"):
-        print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs ({pre.get('folder')})")
+        print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs "
+              f"({pre.get('folder')})")
     for split, values in result["metrics"].items():
         shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
         print(f"  {split:8} {shown}")

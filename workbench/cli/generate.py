@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.cli_util import add_command
+from workbench.cli.common import add_command
+from workbench.data.vocab import build_vocab
+from workbench.errors import WorkbenchError
+from workbench.generate import fill, perplexity, sample
+from workbench.pipelines import PRETRAINED, parse_pipeline
+from workbench.pipelines.pretrained import load_backbone
+from workbench.pretrain import load_model
 
 
 def _load(spec: str, corpus: str):
     """A `workbench pretrain` folder, or a pipeline name (clm, mlm, plm, lstm-lm) for the default model."""
-    from workbench.data.vocab import build_vocab
-    from workbench.errors import WorkbenchError
-    from workbench.pipelines import PRETRAINED, parse_pipeline
-    from workbench.pipelines.pretrained import load_backbone
-    from workbench.pretrain import load_model
-
     if Path(spec).is_dir():
         model, vocab, _ = load_model(spec)
         return model, vocab
@@ -25,7 +25,6 @@ def _load(spec: str, corpus: str):
 
 
 def _generate(args) -> int:
-    from workbench.generate import sample
 
     model, vocab = _load(args.model, args.corpus)
     for text in sample(model, vocab, args.prompt, n=args.n, max_tokens=args.max_tokens, temperature=args.temperature,
@@ -35,7 +34,6 @@ def _generate(args) -> int:
 
 
 def _fill(args) -> int:
-    from workbench.generate import fill
 
     model, vocab = _load(args.model, args.corpus)
     for i, candidates in enumerate(fill(model, vocab, args.text, k=args.k), start=1):
@@ -44,12 +42,11 @@ def _fill(args) -> int:
 
 
 def _perplexity(args) -> int:
-    from workbench.generate import perplexity
 
     model, vocab = _load(args.model, args.corpus)
     result = perplexity(model, vocab, args.text)
-    print(f"perplexity {result['perplexity']:.2f} ({result['nats_per_token']:.3f} nats/token over {result['tokens']} tokens,"
-          f" {result['unknown_words']} unknown words)")
+    print(f"perplexity {result['perplexity']:.2f} ({result['nats_per_token']:.3f} nats/token "
+          f"over {result['tokens']} tokens, {result['unknown_words']} unknown words)")
     return 0
 
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.cli_util import add_command
+from workbench.cli.common import add_command
 from workbench.errors import WorkbenchError
+from workbench.report.render import write_comparison_report, write_report
 
 
 def check_run_folder(folder) -> Path:
@@ -25,8 +26,6 @@ def default_comparison_folder(runs) -> Path:
 
 
 def run(args) -> int:
-    from workbench.report.render import write_comparison_report, write_report
-
     folders = [check_run_folder(f) for f in args.runs]
     if len(folders) == 1:
         if args.out:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from workbench.cli_util import add_command
+from workbench.cli.common import add_command
 from workbench.errors import WorkbenchError
 from workbench.pretrain import PretrainOptions, pretrain_cached
 from workbench.pretrain.options import ARCHS, OBJECTIVES, POSITIONS

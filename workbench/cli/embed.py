@@ -5,25 +5,21 @@ Thin shells over the package functions; wired into the main CLI with `register(s
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
-from pathlib import Path
+from importlib.metadata import version
 
-from workbench.cli_util import Formatter, add_command
-from workbench.errors import WorkbenchError
-
-
+from workbench.atomic import write_json
+from workbench.cli.common import Formatter, add_command
+from workbench.data import microworld
+from workbench.data.tasks import resolve_corpus
+from workbench.embeddings.evaluate import intrinsic_report, neighbors
+from workbench.embeddings.io import FORMATS, load_vectors, save_vectors
+from workbench.embeddings.project import plot_projection
+from workbench.embeddings.train import METHODS, train_vectors
 
 
 def _cmd_train(args) -> int:
-    import gensim
-    import torch
-
-    from workbench.data.tasks import resolve_corpus
-    from workbench.embeddings.io import save_vectors
-    from workbench.embeddings.train import train_vectors
-
     corpus = resolve_corpus(args.corpus)
     config = {"method": args.method, "dim": args.dim, "window": args.window, "epochs": args.epochs,
               "min_count": args.min_count, "sg": 0 if args.cbow else 1, "seed": args.seed,
@@ -37,9 +33,9 @@ def _cmd_train(args) -> int:
     out = save_vectors(kv, args.out)
     meta = {"config": config, "corpus": args.corpus, "corpus_tokens": corpus.n_tokens, "vocab_size": len(kv),
             "seconds": round(seconds, 3), "words_per_second": round(words_per_s),
-            "versions": {"gensim": gensim.__version__, "torch": torch.__version__, "python": platform.python_version()},
+            "versions": {"gensim": version("gensim"), "torch": version("torch"), "python": platform.python_version()},
             "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    Path(f"{out}.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    write_json(f"{out}.json", meta)
     print(f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens in "
           f"{seconds:.1f} s ({words_per_s:,.0f} words/s)")
     print(f"wrote {out} and {out}.json")
@@ -47,15 +43,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from workbench.embeddings.evaluate import intrinsic_report
-    from workbench.embeddings.io import load_vectors
-
     kv = load_vectors(args.path, args.format)
-    truth = None
-    if args.microworld:
-        from workbench.data import microworld
-
-        truth = microworld.ground_truth(seed=0)
+    truth = microworld.ground_truth(seed=0) if args.microworld else None
     report = intrinsic_report(kv, truth)
     print(f"{args.path}: {len(kv):,} words x {kv.vector_size} dims")
     print(f"{'check':16} {'score':>8}  coverage")
@@ -74,9 +63,6 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_neighbors(args) -> int:
-    from workbench.embeddings.evaluate import neighbors
-    from workbench.embeddings.io import load_vectors
-
     kv = load_vectors(args.path, args.format)
     for word, sim in neighbors(kv, args.word, k=args.k):
         print(f"{sim:6.3f}  {word}")
@@ -84,22 +70,14 @@ def _cmd_neighbors(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from workbench.embeddings.io import load_vectors
-    from workbench.embeddings.project import plot_projection
-
     kv = load_vectors(args.path, args.format)
     classes = {}
     if args.words:
         words = args.words
     else:
-        try:
-            from workbench.data import microworld
-
-            truth = microworld.ground_truth(seed=0)
-            classes = {w: i["class"] for w, i in truth.items() if i.get("class") and w in kv.key_to_index}
-            words = sorted(classes)[:60]
-        except ImportError:
-            words = kv.index_to_key[:50]
+        truth = microworld.ground_truth(seed=0)
+        classes = {w: i["class"] for w, i in truth.items() if i.get("class") and w in kv.key_to_index}
+        words = sorted(classes)[:60]
     plot_projection(kv, words, classes, args.out, method=args.method)
     print(f"wrote {args.out}")
     return 0
@@ -113,16 +91,12 @@ def _positive(text: str) -> int:
 
 
 def _format_option(parser) -> None:
-    from workbench.embeddings.io import FORMATS
-
     parser.add_argument("--format", default="auto", choices=FORMATS,
                         help="vector file format (default: guess from the name and first line)")
 
 
 def register(subparsers) -> None:
     """Add `embed` and its subcommands to the main parser's subparsers object."""
-    from workbench.embeddings.train import METHODS
-
     embed = subparsers.add_parser(
         "embed", help="train, evaluate and inspect static word vectors (word2vec, fastText, GloVe)",
         description="Train, evaluate and inspect static word vectors (word2vec, fastText, our GloVe).",
@@ -144,8 +118,9 @@ def register(subparsers) -> None:
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--deterministic", action="store_true",
                        help="bit-identical vectors per seed (one worker; slower)")
-    ev = add_command(esub, "eval", "intrinsic scores: WordSim-353, SimLex-999, Google analogies (and micro-world checks)",
-              "workbench embed eval vecs/w2v.txt --microworld", _cmd_eval)
+    ev = add_command(esub, "eval",
+                     "intrinsic scores: WordSim-353, SimLex-999, Google analogies (and micro-world checks)",
+                     "workbench embed eval vecs/w2v.txt --microworld", _cmd_eval)
     ev.add_argument("path", help="a vector file (word2vec text/binary, GloVe text, fastText .vec/.bin)")
     ev.add_argument("--microworld", action="store_true", help="also class purity and polarity vs the micro-world truth")
     _format_option(ev)
@@ -159,6 +134,7 @@ def register(subparsers) -> None:
               "workbench embed plot vecs/w2v.txt --out fig.png --words king queen man woman paris france", _cmd_plot)
     pl.add_argument("path", help="a vector file")
     pl.add_argument("--out", required=True, help="PNG file to write")
-    pl.add_argument("--words", nargs="+", help="words to show (default: micro-world classed words, else the 50 most frequent)")
+    pl.add_argument("--words", nargs="+",
+                    help="words to show (default: micro-world classed words, else the 50 most frequent)")
     pl.add_argument("--method", choices=("pca", "tsne"), default="pca", help="projection (default pca)")
     _format_option(pl)
