@@ -43,13 +43,14 @@ def _cmd_data_info(args) -> int:
     from workbench.data import registry, tasks
 
     name = args.name
-    if name in tasks.corpus_names() or name.startswith("text:") or name.startswith("microworld:"):
+    is_corpus = name in tasks.corpus_names() or name.startswith("text:") or name.startswith("microworld:")
+    if is_corpus:
         corpus = tasks.resolve_corpus(name)
         types = len({w for doc in corpus.documents for w in doc})
         print(f"{corpus.name}: corpus\n  {corpus.description}")
         print(f"  documents: {len(corpus.documents):,}   tokens: {corpus.n_tokens:,}   word types: {types:,}")
         print(f"  held-out documents: {len(corpus.valid):,}   tokens: {sum(map(len, corpus.valid)):,}")
-    else:
+    if not is_corpus or name in tasks.task_names():  # imdb is both
         task = tasks.resolve_task(name, text_col=args.text_col, label_col=args.label_col, tag_col=args.tag_col,
                                   word_col=args.word_col, labels=tuple(args.labels.split(",")) if args.labels else None)
         info = tasks.describe_task(task)
@@ -60,6 +61,9 @@ def _cmd_data_info(args) -> int:
             labels = ", ".join(f"{k}: {v:,}" for k, v in list(s["labels"].items())[:20])
             more = " ..." if len(s["labels"]) > 20 else ""
             print(f"  {split:8} {s['examples']:7,} examples {s['tokens']:9,} tokens   {labels}{more}")
+        for split, n in info.get("lengths", {}).items():
+            print(f"  {split:8} tokens before truncation: median {n['median']:,}, 90th percentile {n['p90']:,}, "
+                  f"max {n['max']:,}; {n['truncated']:.1%} cut")
     if name in registry.DATASETS:
         spec = registry.DATASETS[name]
         print(f"  license: {spec.license}\n  cite: {spec.citation}")
