@@ -184,7 +184,12 @@ def test_corpus_is_unsup_and_train_never_test(small_imdb, tmp_path):
     corpus = tasks.resolve_corpus("imdb")
     assert len(corpus.documents) == 60 and corpus.documents[0][:3] == ["review", "0", ":"]
     assert "imdb" in tasks.corpus_names() and "imdb" in tasks.task_names()
-    assert list((tmp_path / "artifacts" / "tokenized").rglob("reviews.txt.gz"))  # cached for the next process
+    cached = list((tmp_path / "artifacts" / "tokenized").rglob("reviews.txt.gz"))  # for the next process
+    assert len(cached) == 2  # unsup and train
+    for path in cached:
+        path.write_bytes(path.read_bytes()[:-20])
+    imdb.tokenized.cache_clear()
+    assert "cached tokens unreadable" in error_of(imdb.tokenized, "unsup")
 
 
 def test_data_info_shows_corpus_task_and_lengths(small_imdb):

@@ -12,12 +12,14 @@ from __future__ import annotations
 import gzip
 import random
 import sys
+import zlib
 from functools import lru_cache
 
 from workbench import artifacts, atomic
 from workbench.data import realtext, registry
 from workbench.data.imdb_files import FILES, read_reviews
 from workbench.data.types import CLASSIFICATION, Corpus, Example, Task
+from workbench.errors import WorkbenchError
 
 HEAD, TAIL = 64, 192
 DEV_SIZE, DEV_SEED = 1_000, 0
@@ -40,12 +42,16 @@ def tokenized(split: str) -> tuple[list[int | None], list[list[str]]]:
         reviews = read_reviews(local, labeled=split != "unsup")
         lines = (f"{'' if r.label is None else r.label}\t{' '.join(realtext.tokenize(r.text))}\n" for r in reviews)
         atomic.write_bytes(cached, gzip.compress("".join(lines).encode("utf-8"), compresslevel=1))
+    try:
+        with gzip.open(cached, "rt", encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        raise WorkbenchError(f"{cached}: cached tokens unreadable ({exc}); delete the file to tokenize again") from None
     labels, documents = [], []
-    with gzip.open(cached, "rt", encoding="utf-8") as stream:
-        for line in stream:
-            label, _, text = line.rstrip("\n").partition("\t")
-            labels.append(int(label) if label else None)
-            documents.append(list(map(sys.intern, text.split())))
+    for line in lines:
+        label, _, text = line.partition("\t")
+        labels.append(int(label) if label else None)
+        documents.append(list(map(sys.intern, text.split())))  # one string object per word type: 20M tokens fit
     return labels, documents
 
 
