@@ -119,3 +119,56 @@ def test_every_registered_file_has_url_and_sha():
         assert spec.license and spec.citation
         for remote in spec.files:
             assert remote.url.startswith("https://") and len(remote.sha256) == 64
+
+
+@pytest.fixture
+def served_imdb(tmp_path, monkeypatch):
+    """A small archive laid out like aclImdb_v1.tar.gz, registered like imdb, served from a file:// URL."""
+    from test_imdb import OTHER, REVIEWS, make_archive
+
+    from workbench.data import imdb_files
+
+    def serve(reviews):
+        payload = make_archive({**OTHER, **reviews})
+        (tmp_path / "aclImdb_v1.tar.gz").write_bytes(payload)
+        return payload
+
+    payload = serve(REVIEWS)
+    built = imdb_files.build_files(payload, "x")
+    url = (tmp_path / "aclImdb_v1.tar.gz").as_uri()
+    spec = DatasetSpec("fake-imdb", "corpus+classification", "imdb", tuple(
+        RemoteFile(imdb_files.FILES[split], url, sha(built[split]), "aclImdb", split, sha(payload)) for split in built
+    ), "none", "Maas et al.", "fake IMDB")
+    monkeypatch.setitem(registry.DATASETS, "fake-imdb", spec)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("WORKBENCH_DATA", str(cache))
+    return spec, cache, built, serve
+
+
+def test_fetch_builds_imdb_files_from_the_archive(served_imdb):
+    spec, cache, built, _ = served_imdb
+    paths = registry.fetch("fake-imdb", progress=quiet)
+    assert sorted(p.name for p in paths) == ["test.jsonl.gz", "train.jsonl.gz", "unsup.jsonl.gz"]
+    assert registry.local_file("fake-imdb", "train.jsonl.gz").read_bytes() == built["train"]
+    assert sorted(p.name for p in (cache / "imdb").iterdir()) == ["test.jsonl.gz", "train.jsonl.gz", "unsup.jsonl.gz"]
+
+
+def test_bad_imdb_archive_writes_nothing(served_imdb, monkeypatch):
+    spec, cache, built, serve = served_imdb
+    from test_imdb import REVIEWS
+
+    serve({**REVIEWS, "aclImdb/train/pos/notes.txt": "not a review"})  # another archive: its sha256 differs
+    with pytest.raises(WorkbenchError, match="sha256 mismatch of the download"):
+        registry.fetch("fake-imdb", progress=quiet)
+    payload = (cache.parent / "aclImdb_v1.tar.gz").read_bytes()
+    unchecked = DatasetSpec("fake-imdb", spec.kind, "imdb", tuple(
+        RemoteFile(f.path, f.url, f.sha256, f.archive, f.member) for f in spec.files), "", "", "")
+    monkeypatch.setitem(registry.DATASETS, "fake-imdb", unchecked)  # no download sha256: the builder itself refuses
+    with pytest.raises(WorkbenchError, match="notes.txt': expected a review file named ID_RATING.txt"):
+        registry.fetch("fake-imdb", progress=quiet)
+    (cache.parent / "aclImdb_v1.tar.gz").write_bytes(payload[: len(payload) // 2])
+    with pytest.raises(WorkbenchError, match="not a complete tar.gz"):
+        registry.fetch("fake-imdb", progress=quiet)
+    assert not any(p.is_file() for p in cache.rglob("*"))
+
+

@@ -6,13 +6,13 @@ from workbench.data import registry, tasks
 
 
 def _cmd_data_list(args) -> int:
-    print(f"{'name':18} {'kind':15} {'source':10} description")
+    print(f"{'name':18} {'kind':22} {'source':10} description")
     for name, kind in tasks.MICRO_TASK_KINDS.items():
-        print(f"{name:18} {kind:15} {'embedded':10} micro-world task (no download)")
-    print(f"{'microworld':18} {'corpus':15} {'embedded':10} micro-world unlabeled corpus (no download)")
+        print(f"{name:18} {kind:22} {'embedded':10} micro-world task (no download)")
+    print(f"{'microworld':18} {'corpus':22} {'embedded':10} micro-world unlabeled corpus (no download)")
     for spec in registry.DATASETS.values():
         state = "cached" if registry.is_cached(spec.name) else "not cached"
-        print(f"{spec.name:18} {spec.kind:15} {state:10} {spec.description}")
+        print(f"{spec.name:18} {spec.kind:22} {state:10} {spec.description}")
     print(f"\ncache folder: {registry.cache_dir()} (set WORKBENCH_DATA to change it)")
     print("your own data: text:PATH (corpus); "
           "tsv:PATH, csv:PATH, jsonl:PATH, conll:PATH, conllu:PATH, squad:PATH (tasks)")
@@ -21,13 +21,14 @@ def _cmd_data_list(args) -> int:
 
 def _cmd_data_info(args) -> int:
     name = args.name
-    if name in tasks.corpus_names() or name.startswith("text:") or name.startswith("microworld:"):
+    is_corpus = name in tasks.corpus_names() or name.startswith("text:") or name.startswith("microworld:")
+    if is_corpus:
         corpus = tasks.resolve_corpus(name)
         types = len({w for doc in corpus.documents for w in doc})
         print(f"{corpus.name}: corpus\n  {corpus.description}")
         print(f"  documents: {len(corpus.documents):,}   tokens: {corpus.n_tokens:,}   word types: {types:,}")
         print(f"  held-out documents: {len(corpus.valid):,}   tokens: {sum(map(len, corpus.valid)):,}")
-    else:
+    if not is_corpus or name in tasks.task_names():  # imdb is both
         task = tasks.resolve_task(name, **tasks.task_arguments(task_options(args)))
         info = tasks.describe_task(task)
         print(f"{task.name}: {task.kind}\n  {task.description}")
@@ -37,6 +38,9 @@ def _cmd_data_info(args) -> int:
             labels = ", ".join(f"{k}: {v:,}" for k, v in list(s["labels"].items())[:20])
             more = " ..." if len(s["labels"]) > 20 else ""
             print(f"  {split:8} {s['examples']:7,} examples {s['tokens']:9,} tokens   {labels}{more}")
+        for split, n in info.get("lengths", {}).items():
+            print(f"  {split:8} tokens before truncation: median {n['median']:,}, 90th percentile {n['p90']:,}, "
+                  f"max {n['max']:,}; {n['truncated']:.1%} cut")
     if name in registry.DATASETS:
         spec = registry.DATASETS[name]
         print(f"  license: {spec.license}\n  cite: {spec.citation}")

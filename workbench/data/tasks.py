@@ -12,7 +12,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from workbench.data import readers, registry
+from workbench.data import imdb, readers, realtext, registry
 from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Corpus, Example, Task
 from workbench.errors import WorkbenchError, where
 
@@ -28,7 +28,7 @@ def task_names() -> list[str]:
 
 
 def corpus_names() -> list[str]:
-    return ["microworld"] + [n for n, s in registry.DATASETS.items() if s.kind == "corpus"]
+    return ["microworld"] + [n for n, s in registry.DATASETS.items() if "corpus" in s.kind.split("+")]
 
 
 def _carve(examples: list, fraction: float, seed: int = 0) -> tuple[list, list]:
@@ -40,9 +40,16 @@ def _carve(examples: list, fraction: float, seed: int = 0) -> tuple[list, list]:
     return [e for i, e in enumerate(examples) if i not in carved], [examples[i] for i in sorted(carved)]
 
 
+def _whitespace_tokens(text: str) -> list[str]:
+    return readers.normalize(text.split())
+
+
 def _classification(rows_by_split: dict[str, list[tuple[str, str, int]]], paths: dict[str, Path],
-                    labels: tuple[str, ...] | None) -> tuple[dict[str, list[Example]], list[str]]:
-    """Build classification splits; a label outside the known set is an error naming its line."""
+                    labels: tuple[str, ...] | None, tokenize=_whitespace_tokens
+                    ) -> tuple[dict[str, list[Example]], list[str]]:
+    """Build classification splits; a label outside the known set is an error naming its line.
+
+    `tokenize`: text -> tokens; whitespace-split and `readers.normalize`d unless the source says otherwise."""
     known = list(labels) if labels else sorted({label for _, label, _ in rows_by_split["train"]})
     splits = {}
     for split, rows in rows_by_split.items():
@@ -52,7 +59,7 @@ def _classification(rows_by_split: dict[str, list[tuple[str, str, int]]], paths:
                     f"{where(paths[split], line)}: unknown label {label!r} (expected one of {', '.join(known)}); "
                     f"fix the row or name the labels with --labels"
                 )
-        splits[split] = [Example(tokens=tuple(readers.normalize(t.split())), label=label) for t, label, _ in rows]
+        splits[split] = [Example(tokens=tuple(tokenize(t)), label=label) for t, label, _ in rows]
     return splits, known
 
 
@@ -63,7 +70,7 @@ def _sst2() -> Task:
     rows = {"train": readers.read_labeled_rows(paths["train"], "tsv", "sentence", "label"),
             "dev": readers.read_labeled_rows(paths["dev"], "tsv", "sentence", "label"),
             "test": readers.read_labeled_rows(paths["test"], "tsv", "0", "1")}
-    splits, labels = _classification(rows, paths, spec.extra["labels"])
+    splits, labels = _classification(rows, paths, spec.extra["labels"], realtext.tokenize)  # as IMDB's text
     return Task("sst2", CLASSIFICATION, splits, labels, spec.description, spec.split_notes)
 
 
@@ -150,7 +157,9 @@ def _read_conll_any_width(path: Path, tag_i: int, word_i: int, conllu: bool):
     return readers.read_conll(path, tag_col=tag_i, word_col=word_i, conllu=conllu)
 
 
-_NAMED_REAL = {"sst2": _sst2, "ud-upos": _ud_upos, "conll2000-chunk": _conll2000}
+_NAMED_REAL = {"sst2": _sst2, "ud-upos": _ud_upos, "conll2000-chunk": _conll2000, "imdb": imdb.make_task}
+# tasks that cut long examples: their untruncated length profile, for `describe_task`
+_LENGTH_PROFILES = {"imdb": imdb.length_profile}
 
 
 @lru_cache(maxsize=16)
@@ -182,7 +191,7 @@ def task_arguments(options: dict | None) -> dict:
 
 @lru_cache(maxsize=4)
 def resolve_corpus(spec: str) -> Corpus:
-    """A corpus by name (`microworld`, `microworld:TOKENS`, `wikitext2`) or `text:PATH`."""
+    """A corpus by name (`microworld`, `microworld:TOKENS`, `wikitext2`, `imdb`) or `text:PATH`."""
     name, sep, rest = spec.partition(":")
     if name == "microworld":
         if sep and not rest.isdigit():
@@ -194,6 +203,8 @@ def resolve_corpus(spec: str) -> Corpus:
         spec_ = registry.get_spec("wikitext2")
         return Corpus("wikitext2", readers.read_corpus_lines(registry.local_file("wikitext2", "train.txt")),
                       readers.read_corpus_lines(registry.local_file("wikitext2", "valid.txt")), spec_.description)
+    if spec == "imdb":
+        return imdb.make_corpus()
     if name == "text" and rest:
         documents = readers.read_corpus_lines(Path(rest).expanduser())
         documents, valid = _carve(documents, 0.02) if len(documents) >= 50 else (documents, [])
@@ -202,7 +213,8 @@ def resolve_corpus(spec: str) -> Corpus:
 
 
 def describe_task(task: Task) -> dict:
-    """Split sizes and label distribution, as `workbench data info` prints them."""
+    """Split sizes and label distribution (and, for a task that cuts long examples, the untruncated
+    length distribution), as `workbench data info` prints them."""
     info = {"name": task.name, "kind": task.kind, "description": task.description, "splits": {}}
     for split, examples in task.splits.items():
         if task.kind == CLASSIFICATION:
@@ -213,4 +225,6 @@ def describe_task(task: Task) -> dict:
             dist = Counter()
         info["splits"][split] = {"examples": len(examples), "tokens": sum(len(ex.tokens) for ex in examples),
                                  "labels": dict(sorted(dist.items()))}
+    if task.name in _LENGTH_PROFILES:
+        info["lengths"] = _LENGTH_PROFILES[task.name]()
     return info
