@@ -122,7 +122,7 @@ def test_folder_with_other_task_is_refused(tmp_path):
     assert run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet").returncode == 0
     result = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
                      "--corpus", "microworld:100000")
-    assert result.returncode == 2 and "another task, corpus or settings" in result.stderr
+    assert result.returncode == 2 and "holds a comparison with another config" in result.stderr
 
 
 def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):

@@ -41,9 +41,10 @@ def _safe(name: str) -> str:
 
 
 def run(args) -> int:
+    from workbench.atomic import write_json
     from workbench.data.tasks import resolve_task
     from workbench.pipelines.run import prepare, run_point
-    from workbench.runs import environment, resolve_device, write_json
+    from workbench.runs import environment, resolve_device
 
     device = resolve_device(args.device)
     task = resolve_task(args.task, text_col=args.text_col, label_col=args.label_col, tag_col=args.tag_col,

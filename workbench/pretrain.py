@@ -25,6 +25,7 @@ import torch
 import torch.distributed as dist
 from safetensors.torch import load_file, save_file
 
+from workbench.atomic import write_json
 from workbench.core.batching import IGNORE
 from workbench.core.kernels import cross_entropy
 from workbench.data.types import Corpus
@@ -32,7 +33,6 @@ from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
 from workbench.models.lm import LanguageModel, LMConfig
 from workbench.models.objectives import clm_targets, mlm_inputs, plm_masks
-from workbench.runs import write_json
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """What every run records next to its results: config, versions, seed, hardware, git revision.
 
-Files are written atomically (temp file + rename), so an interrupted run never leaves a
-half-written JSON file behind.
+Files are written with `workbench.atomic` (temp file + rename), so an interrupted run never
+leaves a half-written JSON file behind.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.atomic import write_json  # noqa: F401  (re-exported: the runs' JSON files)
 from workbench.errors import WorkbenchError
 
 

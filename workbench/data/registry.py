@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workbench.atomic import write_bytes
 from workbench.errors import WorkbenchError
 
 
@@ -246,8 +247,6 @@ def fetch(name: str, progress=None) -> list[Path]:
                 f"{remote.url}: sha256 mismatch for {remote.path} (expected {remote.sha256[:12]}..., got {actual[:12]}...): "
                 f"the server sent a different file; nothing was written"
             )
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-            tmp.write(content)
-        os.replace(tmp.name, target)
+        write_bytes(target, content)
         written.append(target)
     return written

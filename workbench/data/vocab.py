@@ -7,11 +7,10 @@ shows is unknown to every pipeline alike). Tokens arrive already normalized by t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
+from workbench.atomic import write_text
 from workbench.errors import WorkbenchError
 
 PAD, UNK, MASK, CLS, SEP = "[pad]", "[unk]", "[mask]", "[cls]", "[sep]"
@@ -70,11 +69,7 @@ class Vocabulary:
         return hashlib.sha256("\n".join(self.words).encode()).hexdigest()[:16]
 
     def save(self, path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
-            json.dump({"words": self.words}, tmp, ensure_ascii=False)
-        os.replace(tmp.name, path)
+        write_text(path, json.dumps({"words": self.words}, ensure_ascii=False))
 
     @classmethod
     def load(cls, path) -> "Vocabulary":

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+from workbench.atomic import write_json
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
 from workbench.errors import WorkbenchError
@@ -20,7 +21,7 @@ from workbench.experiments.executors import local_workers, run_groups_locally, r
 from workbench.experiments.store import ResultStore, point_key
 from workbench.metrics import PRIMARY_METRIC
 from workbench.pipelines.run import run_points
-from workbench.runs import environment, resolve_device, write_json
+from workbench.runs import check_same_run, environment, resolve_device
 
 
 def resolved_sizes(config: CompareConfig, train_size: int) -> list[int]:
@@ -33,13 +34,7 @@ def resolved_sizes(config: CompareConfig, train_size: int) -> list[int]:
 
 
 def _check_folder(folder: Path, config: CompareConfig) -> None:
-    path = folder / "config.json"
-    if path.exists():
-        existing = json.loads(path.read_text())
-        theirs = {k: existing.get(k) for k in config.identity()}
-        if theirs != config.identity():
-            raise WorkbenchError(f"{folder} holds a comparison with another task, corpus or settings; "
-                                 f"choose another --out or delete the folder")
+    check_same_run(folder, config.identity(), "a comparison")
 
 
 def _budget_checkpoints(info: dict) -> list[dict]:
