@@ -15,6 +15,7 @@ import pytest
 from scipy import stats as st
 
 from workbench.errors import WorkbenchError
+from workbench.experiments.store import PointResult, read_results
 from workbench.report import commands, render, stats
 
 EVIL = "<script>alert(1)</script>"
@@ -95,24 +96,24 @@ def run_dir(tmp_path_factory):
 # ---------------------------------------------------------------- stats
 def test_load_results_skips_corrupted_and_keeps_last(run_dir):
     folder, kept, _ = run_dir
-    results, warns = stats.load_results(folder)
-    curve = [r for r in results if r["kind"] == "curve"]
-    assert len(curve) == len(kept) and len([r for r in results if r["kind"] == "budget"]) == 9
+    results, warns = read_results(folder)
+    curve = [r for r in results if r.kind == "curve"]
+    assert len(curve) == len(kept) and len([r for r in results if r.kind == "budget"]) == 9
     last_line = len((folder / "results.jsonl").read_text().splitlines())
     assert any(f"results.jsonl:{last_line}: not valid JSON" in w for w in warns)
     assert any("repeats" in w and "later line is kept" in w for w in warns)
-    r0 = next(r for r in curve if (r["pipeline"], r["n"], r["seed"]) == (PIPELINES[0], 16, 0))
-    assert r0["metrics"]["test"]["accuracy"] == kept[(PIPELINES[0], 16, 0)]["test"]["accuracy"]
+    r0 = next(r for r in curve if (r.pipeline, r.n, r.seed) == (PIPELINES[0], 16, 0))
+    assert r0.metrics["test"]["accuracy"] == kept[(PIPELINES[0], 16, 0)]["test"]["accuracy"]
 
 
 def test_load_results_missing_file(tmp_path):
-    results, warns = stats.load_results(tmp_path)
+    results, warns = read_results(tmp_path)
     assert results == [] and "no such file" in warns[0]
 
 
 def test_summarize_matches_numpy_scipy(run_dir):
     folder, kept, _ = run_dir
-    results, _ = stats.load_results(folder)
+    results, _ = read_results(folder)
     for split in ("test", "shifted"):
         summary = stats.summarize(results, split, "accuracy")
         assert set(summary) == {(p, n) for p in PIPELINES for n in SIZES}
@@ -163,7 +164,7 @@ def test_labels_to_match_random_vs_np_interp():
 
 def test_paired_comparison_matches_ttest_rel(run_dir):
     folder, kept, _ = run_dir
-    results, _ = stats.load_results(folder)
+    results, _ = read_results(folder)
     for n in SIZES:
         a = np.array([kept[("bert-tiny", n, s)]["test"]["accuracy"] for s in SEEDS])
         b = np.array([kept[("word2vec+lstm", n, s)]["test"]["accuracy"] for s in SEEDS])
@@ -175,17 +176,16 @@ def test_paired_comparison_matches_ttest_rel(run_dir):
     rng = np.random.default_rng(2)
     for k in (2, 4, 9):
         a, b = rng.normal(size=k), rng.normal(size=k)
-        res = [{"pipeline": "A", "n": 8, "seed": i, "kind": "curve", "metrics": {"test": {"m": a[i]}}} for i in range(k)]
-        res += [{"pipeline": "B", "n": 8, "seed": i, "kind": "curve", "metrics": {"test": {"m": b[i]}}} for i in range(k)]
+        res = [PointResult("A", 8, i, {"test": {"m": a[i]}}) for i in range(k)]
+        res += [PointResult("B", 8, i, {"test": {"m": b[i]}}) for i in range(k)]
         c = stats.paired_comparison(res, "A", "B", 8, "test", "m")
         ref = st.ttest_rel(a, b)
         assert c["t"] == pytest.approx(ref.statistic, rel=1e-9) and c["p"] == pytest.approx(ref.pvalue, rel=1e-9)
 
 
 def test_paired_comparison_degenerate_without_warnings():
-    one = [{"pipeline": p, "n": 8, "seed": 0, "kind": "curve", "metrics": {"test": {"m": v}}} for p, v in (("A", .6), ("B", .5))]
-    same = [{"pipeline": p, "n": 8, "seed": s, "kind": "curve", "metrics": {"test": {"m": v + s}}}
-            for s in range(3) for p, v in (("A", .6), ("B", .5))]
+    one = [PointResult(p, 8, 0, {"test": {"m": v}}) for p, v in (("A", .6), ("B", .5))]
+    same = [PointResult(p, 8, s, {"test": {"m": v + s}}) for s in range(3) for p, v in (("A", .6), ("B", .5))]
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("error")
         c1 = stats.paired_comparison(one, "A", "B", 8, "test", "m")

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from workbench.experiments.store import RESULTS_FILE, read_results
 from workbench.metrics import PRIMARY_METRIC
 from workbench.report import plots, stats
 
@@ -55,7 +56,7 @@ def _read_json(path: Path, warnings: list, required: bool = False):
 def load_run(folder) -> dict:
     """Everything a report needs from a run folder (missing optional files become warnings or None)."""
     folder = Path(folder)
-    results, warnings = stats.load_results(folder)
+    results, warnings = read_results(folder)
     config = _read_json(folder / "config.json", warnings, required=True) or {}
     environment = _read_json(folder / "environment.json", warnings) or {}
     prepared = _read_json(folder / "prepared.json", warnings) or {}
@@ -63,9 +64,9 @@ def load_run(folder) -> dict:
     kind = config.get("task_kind")
     metric = config.get("primary_metric") or PRIMARY_METRIC.get(kind)
     if not metric:
-        keys = [k for r in results for k in (r["metrics"].get("test") or {}) if "[" not in k]
+        keys = [k for r in results for k in (r.metrics.get("test") or {}) if "[" not in k]
         metric = keys[0] if keys else "accuracy"
-    task = config.get("task") or next((r.get("task") for r in results if r.get("task")), "task")
+    task = config.get("task") or next((r.task for r in results if r.task), "task")
     return {"folder": folder, "name": folder.resolve().name, "results": results, "warnings": warnings,
             "config": config, "environment": environment, "prepared": prepared if isinstance(prepared, dict) else {},
             "timings": timings if isinstance(timings, dict) else {}, "metric": metric, "task": str(task),
@@ -137,8 +138,8 @@ def _pretraining_of(run, pipeline) -> dict:
     info = (run["prepared"].get(pipeline) or {}) if isinstance(run["prepared"].get(pipeline), dict) else {}
     pre = info.get("pretraining")
     if not isinstance(pre, dict):
-        pre = next((r.get("pretraining") for r in run["results"] if r["pipeline"] == pipeline
-                    and isinstance(r.get("pretraining"), dict) and r.get("kind", "curve") == "curve"), None) or {}
+        pre = next((r.pretraining for r in run["results"] if r.pipeline == pipeline
+                    and isinstance(r.pretraining, dict) and r.kind == "curve"), None) or {}
     return pre
 
 
@@ -569,7 +570,7 @@ def _require_results(run):
     from workbench.errors import WorkbenchError
 
     if not run["results"]:
-        raise WorkbenchError(f"{run['folder'] / stats.RESULTS_FILE}: no readable results; run "
+        raise WorkbenchError(f"{run['folder'] / RESULTS_FILE}: no readable results; run "
                              f"`workbench compare --out {run['folder']}` first")
 
 
