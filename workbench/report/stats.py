@@ -19,6 +19,7 @@ from scipy import stats as _st
 
 from workbench.experiments.store import PointResult
 
+
 def metric_value(result: PointResult, split: str, metric: str) -> float | None:
     """result.metrics[split][metric] as a finite float, or None when absent / not a number."""
     value = result.metrics.get(split, {})
