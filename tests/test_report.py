@@ -17,6 +17,8 @@ from scipy import stats as st
 from workbench.errors import WorkbenchError
 from workbench.experiments.store import PointResult, read_results
 from workbench.report import commands, render, stats
+from workbench.report.loading import load_run
+from workbench.report.prose import summary_sentences
 
 EVIL = "<script>alert(1)</script>"
 PIPELINES = ["word2vec+lstm", "bert-tiny", EVIL]
@@ -273,8 +275,8 @@ def test_markdown_twin(run_dir):
 def test_summary_prose_follows_the_numbers(tmp_path):
     make_run(tmp_path / "a", budgets=False, corrupt=False)
     make_run(tmp_path / "b", base={"word2vec+lstm": 0.80, "bert-tiny": 0.50, EVIL: 0.45}, budgets=False, corrupt=False)
-    sa = render.summary_sentences(render.load_run(tmp_path / "a"))
-    sb = render.summary_sentences(render.load_run(tmp_path / "b"))
+    sa = summary_sentences(load_run(tmp_path / "a"))
+    sb = summary_sentences(load_run(tmp_path / "b"))
     assert sa[0].startswith("At n=16, bert-tiny leads") and sb[0].startswith("At n=16, word2vec+lstm leads")
     assert any(s.startswith("Over all sizes bert-tiny is best and word2vec+lstm second") for s in sa)
     assert any(s.startswith("Over all sizes word2vec+lstm is best and bert-tiny second") for s in sb)
