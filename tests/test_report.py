@@ -96,7 +96,7 @@ def run_dir(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- stats
-def test_load_results_skips_corrupted_and_keeps_last(run_dir):
+def test_read_results_skips_corrupted_and_keeps_last(run_dir):
     folder, kept, _ = run_dir
     results, warns = read_results(folder)
     curve = [r for r in results if r.kind == "curve"]
@@ -108,7 +108,7 @@ def test_load_results_skips_corrupted_and_keeps_last(run_dir):
     assert r0.metrics["test"]["accuracy"] == kept[(PIPELINES[0], 16, 0)]["test"]["accuracy"]
 
 
-def test_load_results_missing_file(tmp_path):
+def test_read_results_missing_file(tmp_path):
     results, warns = read_results(tmp_path)
     assert results == [] and "no such file" in warns[0]
 
