@@ -66,8 +66,6 @@ def resolve_device(choice: str) -> str:
     """
     import torch
 
-    from workbench.errors import WorkbenchError
-
     threads = os.environ.get("WORKBENCH_THREADS", "1")
     if not threads.isdigit() or int(threads) < 1:
         raise WorkbenchError(f"WORKBENCH_THREADS={threads!r}: set it to a positive whole number of CPU threads")
