@@ -38,7 +38,7 @@ def check_attention(device) -> list[dict]:
     import torch.nn.functional as F
     from torch.func import vmap
 
-    from workbench.models.transformer import attend, replica_folding
+    from workbench.core.folded_attention import attend, replica_folding
 
     rows = []
     for dtype, tol in ((torch.float32, 1e-5), (torch.bfloat16, 2e-2)):

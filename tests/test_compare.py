@@ -10,7 +10,7 @@ import time
 import pytest
 
 from workbench.experiments.config import build_config
-from workbench.experiments.store import ResultStore
+from workbench.experiments.store import PointResult, ResultStore
 from workbench.errors import WorkbenchError
 
 from conftest import ROOT, run_cli, run_main
@@ -76,17 +76,17 @@ def test_corrupted_line_is_reported_and_only_that_point_recomputed(tmp_path):
     assert "results.jsonl:3: not valid JSON" in result.stdout + result.stderr
     records, warnings = ResultStore(out).read()
     assert len(records) == 6 and len(warnings) == 1
-    assert sorted(keys(records)) == sorted(keys(json.loads(line) for line in original))
+    assert sorted(keys(r.to_dict() for r in records)) == sorted(keys(json.loads(line) for line in original))
 
 
 def test_store_never_glues_onto_a_partial_line(tmp_path):
     store = ResultStore(tmp_path)
-    store.append({"pipeline": "a", "task": "t", "n": 1, "seed": 0, "metrics": {}})
+    store.append(PointResult("a", 1, 0, {}, task="t"))
     with open(store.path, "a") as fh:
         fh.write('{"pipeline": "b", "ta')  # a crash mid-write
-    store.append({"pipeline": "c", "task": "t", "n": 1, "seed": 0, "metrics": {}})
+    store.append(PointResult("c", 1, 0, {}, task="t"))
     records, warnings = store.read()
-    assert [r["pipeline"] for r in records] == ["a", "c"] and len(warnings) == 1
+    assert [r.pipeline for r in records] == ["a", "c"] and len(warnings) == 1
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -122,7 +122,7 @@ def test_folder_with_other_task_is_refused(tmp_path):
     assert run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet").returncode == 0
     result = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
                      "--corpus", "microworld:100000")
-    assert result.returncode == 2 and "another task, corpus or settings" in result.stderr
+    assert result.returncode == 2 and "holds a comparison with another config" in result.stderr
 
 
 def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
@@ -145,11 +145,11 @@ def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
     config.settings = {"clm": {**small, "backbone": str(backbone)}, "random+lstm": {**small, "encoder": {"hidden": 16}}}
     folder = run_compare(config, progress=False, pdf=False)
     records, _ = ResultStore(folder).read()
-    budget = [r for r in records if r["kind"] == "budget"]
-    assert sorted((r["checkpoint"], r["seed"]) for r in budget) == sorted(
+    budget = [r for r in records if r.kind == "budget"]
+    assert sorted((r.checkpoint, r.seed) for r in budget) == sorted(
         (f"checkpoints/step_{s:07d}.safetensors", seed) for s in (32, 64) for seed in (0, 1))
-    assert all(r["pipeline"] == "clm" and r["n"] == 16 and r["budget_flops"] > 0 for r in budget)
-    assert len([r for r in records if r["kind"] == "curve"]) == 4
+    assert all(r.pipeline == "clm" and r.n == 16 and r.budget_flops > 0 for r in budget)
+    assert len([r for r in records if r.kind == "curve"]) == 4
     assert (folder / "figures" / "budgets.png").exists()
     prepared = json.loads((folder / "prepared.json").read_text())
     assert prepared["clm"]["pretraining"]["flops"] > 0 and prepared["random+lstm"]["pretraining"]["method"] == "none"

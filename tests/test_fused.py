@@ -9,16 +9,16 @@ from torch.func import vmap
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from workbench.core.batching import collate
+from workbench.core.folded_attention import attend, replica_folding
 from workbench.core.fused import ReplicaStack, fit_fused, stack_batches, without_dropout
 from workbench.core.train import TrainConfig, fit
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
-from workbench.experiments.config import parse_fuse
 from workbench.errors import WorkbenchError
+from workbench.experiments.config import parse_fuse
 from workbench.models.lstm import LSTM
-from workbench.models.transformer import replica_folding
 from workbench.data.vocab import build_vocab
-from workbench.pipelines.run import prepare, build_model
+from workbench.pipelines.run import build_model, prepare
 
 CORPUS = "microworld:100000"
 SETTINGS = {"random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},
@@ -90,7 +90,6 @@ def test_padding_rows_and_positions_change_nothing(vocab):
 
 def test_folded_attention_equals_sdpa_per_replica_forward_and_backward():
     torch.manual_seed(0)
-    from workbench.models.transformer import attend
     q, k, v = (torch.randn(3, 2, 4, 6, 8, requires_grad=True) for _ in range(3))  # [K, B, H, T, Dh]
     mask = torch.rand(3, 2, 1, 6, 6) > 0.3
     mask |= torch.eye(6, dtype=torch.bool)
@@ -106,7 +105,6 @@ def test_folded_attention_equals_sdpa_per_replica_forward_and_backward():
 
 
 def test_folded_attention_backward_replays_the_dropout_mask():
-    from workbench.models.transformer import attend
     q, k, v = (torch.randn(2, 3, 2, 5, 4, requires_grad=True) for _ in range(3))
     torch.manual_seed(7)
     with replica_folding():

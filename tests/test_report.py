@@ -16,7 +16,10 @@ from scipy import stats as st
 
 from workbench.errors import WorkbenchError
 from workbench.cli import report as report_command
+from workbench.experiments.store import PointResult, read_results
 from workbench.report import render, stats
+from workbench.report.loading import load_run
+from workbench.report.prose import summary_sentences
 
 EVIL = "<script>alert(1)</script>"
 PIPELINES = ["word2vec+lstm", "bert-tiny", EVIL]
@@ -94,26 +97,26 @@ def run_dir(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- stats
-def test_load_results_skips_corrupted_and_keeps_last(run_dir):
+def test_read_results_skips_corrupted_and_keeps_last(run_dir):
     folder, kept, _ = run_dir
-    results, warns = stats.load_results(folder)
-    curve = [r for r in results if r["kind"] == "curve"]
-    assert len(curve) == len(kept) and len([r for r in results if r["kind"] == "budget"]) == 9
+    results, warns = read_results(folder)
+    curve = [r for r in results if r.kind == "curve"]
+    assert len(curve) == len(kept) and len([r for r in results if r.kind == "budget"]) == 9
     last_line = len((folder / "results.jsonl").read_text().splitlines())
     assert any(f"results.jsonl:{last_line}: not valid JSON" in w for w in warns)
     assert any("repeats" in w and "later line is kept" in w for w in warns)
-    r0 = next(r for r in curve if (r["pipeline"], r["n"], r["seed"]) == (PIPELINES[0], 16, 0))
-    assert r0["metrics"]["test"]["accuracy"] == kept[(PIPELINES[0], 16, 0)]["test"]["accuracy"]
+    r0 = next(r for r in curve if (r.pipeline, r.n, r.seed) == (PIPELINES[0], 16, 0))
+    assert r0.metrics["test"]["accuracy"] == kept[(PIPELINES[0], 16, 0)]["test"]["accuracy"]
 
 
-def test_load_results_missing_file(tmp_path):
-    results, warns = stats.load_results(tmp_path)
+def test_read_results_missing_file(tmp_path):
+    results, warns = read_results(tmp_path)
     assert results == [] and "no such file" in warns[0]
 
 
 def test_summarize_matches_numpy_scipy(run_dir):
     folder, kept, _ = run_dir
-    results, _ = stats.load_results(folder)
+    results, _ = read_results(folder)
     for split in ("test", "shifted"):
         summary = stats.summarize(results, split, "accuracy")
         assert set(summary) == {(p, n) for p in PIPELINES for n in SIZES}
@@ -165,7 +168,7 @@ def test_labels_to_match_random_vs_np_interp():
 
 def test_paired_comparison_matches_ttest_rel(run_dir):
     folder, kept, _ = run_dir
-    results, _ = stats.load_results(folder)
+    results, _ = read_results(folder)
     for n in SIZES:
         a = np.array([kept[("bert-tiny", n, s)]["test"]["accuracy"] for s in SEEDS])
         b = np.array([kept[("word2vec+lstm", n, s)]["test"]["accuracy"] for s in SEEDS])
@@ -177,17 +180,16 @@ def test_paired_comparison_matches_ttest_rel(run_dir):
     rng = np.random.default_rng(2)
     for k in (2, 4, 9):
         a, b = rng.normal(size=k), rng.normal(size=k)
-        res = [{"pipeline": "A", "n": 8, "seed": i, "kind": "curve", "metrics": {"test": {"m": a[i]}}} for i in range(k)]
-        res += [{"pipeline": "B", "n": 8, "seed": i, "kind": "curve", "metrics": {"test": {"m": b[i]}}} for i in range(k)]
+        res = [PointResult("A", 8, i, {"test": {"m": a[i]}}) for i in range(k)]
+        res += [PointResult("B", 8, i, {"test": {"m": b[i]}}) for i in range(k)]
         c = stats.paired_comparison(res, "A", "B", 8, "test", "m")
         ref = st.ttest_rel(a, b)
         assert c["t"] == pytest.approx(ref.statistic, rel=1e-9) and c["p"] == pytest.approx(ref.pvalue, rel=1e-9)
 
 
 def test_paired_comparison_degenerate_without_warnings():
-    one = [{"pipeline": p, "n": 8, "seed": 0, "kind": "curve", "metrics": {"test": {"m": v}}} for p, v in (("A", .6), ("B", .5))]
-    same = [{"pipeline": p, "n": 8, "seed": s, "kind": "curve", "metrics": {"test": {"m": v + s}}}
-            for s in range(3) for p, v in (("A", .6), ("B", .5))]
+    one = [PointResult(p, 8, 0, {"test": {"m": v}}) for p, v in (("A", .6), ("B", .5))]
+    same = [PointResult(p, 8, s, {"test": {"m": v + s}}) for s in range(3) for p, v in (("A", .6), ("B", .5))]
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("error")
         c1 = stats.paired_comparison(one, "A", "B", 8, "test", "m")
@@ -275,8 +277,8 @@ def test_markdown_twin(run_dir):
 def test_summary_prose_follows_the_numbers(tmp_path):
     make_run(tmp_path / "a", budgets=False, corrupt=False)
     make_run(tmp_path / "b", base={"word2vec+lstm": 0.80, "bert-tiny": 0.50, EVIL: 0.45}, budgets=False, corrupt=False)
-    sa = render.summary_sentences(render.load_run(tmp_path / "a"))
-    sb = render.summary_sentences(render.load_run(tmp_path / "b"))
+    sa = summary_sentences(load_run(tmp_path / "a"))
+    sb = summary_sentences(load_run(tmp_path / "b"))
     assert sa[0].startswith("At n=16, bert-tiny leads") and sb[0].startswith("At n=16, word2vec+lstm leads")
     assert any(s.startswith("Over all sizes bert-tiny is best and word2vec+lstm second") for s in sa)
     assert any(s.startswith("Over all sizes word2vec+lstm is best and bert-tiny second") for s in sb)

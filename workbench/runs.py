@@ -1,7 +1,7 @@
 """What every run records next to its results: config, versions, seed, hardware, git revision.
 
-Files are written atomically (temp file + rename), so an interrupted run never leaves a
-half-written JSON file behind.
+Files are written with `workbench.atomic` (temp file + rename), so an interrupted run never
+leaves a half-written JSON file behind.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from workbench.atomic import write_json  # noqa: F401  (re-exported: the runs' JSON files)
 from workbench.errors import WorkbenchError
 
 
@@ -66,8 +65,6 @@ def resolve_device(choice: str) -> str:
     (measured: 1.5 s vs 0.017 s). So the CPU default is 1 thread; set WORKBENCH_THREADS to change it.
     """
     import torch
-
-    from workbench.errors import WorkbenchError
 
     threads = os.environ.get("WORKBENCH_THREADS", "1")
     if not threads.isdigit() or int(threads) < 1:

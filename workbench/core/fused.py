@@ -30,9 +30,9 @@ from torch.func import functional_call, vmap
 
 from workbench import metrics
 from workbench.core.batching import IGNORE, Batch, Encoded, batches, eval_batches
+from workbench.core.folded_attention import replica_folding
 from workbench.core.train import FitResult, TrainConfig, autocast, done_training, lr_factor, plan_steps, score
 from workbench.data.types import Example, Task
-from workbench.models.transformer import replica_folding
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, which `fit` uses
 

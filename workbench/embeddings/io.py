@@ -6,31 +6,42 @@ Every bad file becomes one `WorkbenchError` line naming the file and how to fix 
 """
 from __future__ import annotations
 
-import os
+import json
 import struct
-import tempfile
 from pathlib import Path
 
 from gensim.models import KeyedVectors
 
+from workbench.atomic import atomic_path, write_json
 from workbench.errors import WorkbenchError, where
 
 FORMATS = ("auto", "word2vec", "word2vec-bin", "glove", "fasttext-bin")
 
 
+VECTORS_FILE, META_FILE = "vectors.bin", "meta.json"
+
+
 def save_vectors(kv: KeyedVectors, path) -> Path:
     """word2vec format, binary when the name ends in `.bin`, else text; atomic (temp + rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        kv.save_word2vec_format(tmp, binary=path.suffix == ".bin")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        kv.save_word2vec_format(str(tmp), binary=path.suffix == ".bin")
     return path
+
+
+def save_vector_folder(folder, kv: KeyedVectors, meta: dict) -> None:
+    """A cached set of trained vectors: FOLDER/vectors.bin and FOLDER/meta.json (how they were made).
+    The vectors are written first, so a folder with meta.json always holds its vectors."""
+    save_vectors(kv, Path(folder) / VECTORS_FILE)
+    write_json(Path(folder) / META_FILE, meta)
+
+
+def load_vector_folder(folder) -> tuple[KeyedVectors, dict] | None:
+    """(vectors, meta) of a folder written by `save_vector_folder`; None when it is not complete."""
+    path, meta_path = Path(folder) / VECTORS_FILE, Path(folder) / META_FILE
+    if not (path.exists() and meta_path.exists()):
+        return None
+    return load_vectors(path), json.loads(meta_path.read_text(encoding="utf-8"))
 
 
 def _has_header(path: Path) -> bool:

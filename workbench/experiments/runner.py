@@ -12,17 +12,19 @@ import json
 import time
 from pathlib import Path
 
+from workbench.atomic import write_json
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task, task_arguments
 from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import CompareConfig
 from workbench.experiments.executors import local_workers, run_groups_locally, run_groups_on_ray
-from workbench.experiments.store import ResultStore, point_key
+from workbench.experiments.store import Point, PointResult, ResultStore
 from workbench.metrics import PRIMARY_METRIC
 from workbench.pipelines.run import run_points
+from workbench.atomic import write_json
 from workbench.pretrain import kept_checkpoints
-from workbench.runs import environment, resolve_device, write_json
+from workbench.runs import check_same_run, environment, resolve_device
 
 
 def resolved_sizes(config: CompareConfig, train_size: int) -> list[int]:
@@ -35,13 +37,7 @@ def resolved_sizes(config: CompareConfig, train_size: int) -> list[int]:
 
 
 def _check_folder(folder: Path, config: CompareConfig) -> None:
-    path = folder / "config.json"
-    if path.exists():
-        existing = json.loads(path.read_text())
-        theirs = {k: existing.get(k) for k in config.identity()}
-        if theirs != config.identity():
-            raise WorkbenchError(f"{folder} holds a comparison with another task, corpus or settings; "
-                                 f"choose another --out or delete the folder")
+    check_same_run(folder, config.identity(), "a comparison")
 
 
 def _budget_checkpoints(info: dict) -> list[dict]:
@@ -71,7 +67,7 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
     same numbers (a group with some points done is retrained whole; only its missing points are written)."""
     groups = []
     for pipeline in config.pipelines:
-        points = sorted((n, seed) for _, p, _, n, seed, _ in curve if p == pipeline)
+        points = sorted((point.n, point.seed) for point in curve if point.pipeline == pipeline)
         k = group_size(prepared[pipeline], config, device) if points else 1
         groups += [(pipeline, points[i:i + k]) for i in range(0, len(points), k)]
     return sorted(groups, key=lambda g: (g[1][0][0], config.pipelines.index(g[0])))
@@ -98,8 +94,8 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     records, warnings = store.read()
     for warning in warnings:
         print(f"workbench: warning: {warning}")
-    done = {point_key(r) for r in records}
-    curve = [("curve", p, task.name, n, s, None) for n in sizes for s in config.seeds for p in config.pipelines]
+    done = {r.point for r in records}
+    curve = [Point("curve", p, task.name, n, s) for n in sizes for s in config.seeds for p in config.pipelines]
     todo = [k for k in curve if k not in done]
     bar = tqdm(total=len(curve), initial=len(curve) - len(todo), disable=not progress, unit="point",
                desc="compare", dynamic_ncols=True)
@@ -114,7 +110,7 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     write_json(folder / "prepared.json", prepared_info)
     missing = set(todo)
     groups = [(pipeline, points) for pipeline, points in fused_groups(curve, prepared, config, device)
-              if any(("curve", pipeline, task.name, n, seed, None) in missing for n, seed in points)]
+              if any(Point("curve", pipeline, task.name, n, seed) in missing for n, seed in points)]
     if config.executor == "ray":
         finished = run_groups_on_ray(groups, prepared, device, config.settings, config.address, config.cpus_per_task)
         bar.set_postfix_str(f"{len(groups)} groups on Ray")
@@ -124,8 +120,8 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         finished = run_groups_locally(groups, prepared, device, config.settings, workers)
     for pipeline, results in finished:  # only the driver writes, one line per point, as each group finishes
         for result in results:
-            if ("curve", pipeline, task.name, result["n"], result["seed"], None) in missing:
-                store.append({**result, "kind": "curve"})
+            if Point("curve", pipeline, task.name, result["n"], result["seed"]) in missing:
+                store.append(PointResult.from_dict({**result, "kind": "curve"}))
                 bar.update(1)
         bar.set_postfix_str(f"{pipeline} n={results[-1]['n']} done")
     bar.close()
@@ -158,7 +154,7 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
                   f"only the final one); pretrain it with `workbench pretrain` and pass its folder to get the compute axis")
         for record in checkpoints:
             seeds = [s for s in config.seeds
-                     if ("budget", pipeline, task.name, config.budget_n, s, record["checkpoint"]) not in done]
+                     if Point("budget", pipeline, task.name, config.budget_n, s, record["checkpoint"]) not in done]
             if seeds:
                 jobs.append((pipeline, record, seeds))
     bar = tqdm(total=sum(len(seeds) for *_, seeds in jobs), disable=not progress, unit="point", desc="budgets",
@@ -171,7 +167,7 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
         points = [(config.budget_n, seed) for seed in seeds]
         fused = len(points) > 1 and group_size(prep, config, device) > 1
         for result in run_points(prep, points, device, settings, fused=fused):
-            store.append({**result, "kind": "budget", "checkpoint": record["checkpoint"],
-                          "budget_flops": record["flops"], "budget_tokens": record["tokens"]})
+            store.append(PointResult.from_dict({**result, "kind": "budget", "checkpoint": record["checkpoint"],
+                                                "budget_flops": record["flops"], "budget_tokens": record["tokens"]}))
             bar.update(1)
     bar.close()

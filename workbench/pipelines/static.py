@@ -3,7 +3,6 @@
 """
 from __future__ import annotations
 
-import json
 import time
 
 import torch
@@ -12,6 +11,7 @@ from torch import nn
 from workbench.artifacts import artifact_dir
 from workbench.data.types import Corpus
 from workbench.data.vocab import Vocabulary
+from workbench.embeddings.io import load_vector_folder, save_vector_folder
 from workbench.models.lstm import BiLSTMEncoder, LSTMConfig
 from workbench.models.transformer import TransformerConfig, TransformerEncoder
 from workbench.pipelines import PipelineSpec
@@ -25,26 +25,21 @@ def prepare_vectors(method: str, corpus: Corpus, corpus_name: str, vocab: Vocabu
 
     Returns {"matrix": FloatTensor [V, d], "coverage": str, "seconds": float, "cached": bool}.
     """
-    from workbench.embeddings import align_to_vocab, load_vectors, save_vectors, train_vectors
+    from workbench.embeddings import align_to_vocab, train_vectors
 
     settings = {**VECTOR_DEFAULTS, **(settings or {})}
     description = {"method": method, "corpus": corpus_name, "vocab": vocab.fingerprint(), "seed": seed, **settings}
     folder = artifact_dir("vectors", description)
-    path = folder / "vectors.bin"
-    meta_path = folder / "meta.json"
-    if path.exists() and meta_path.exists():
-        kv = load_vectors(path)
-        meta = json.loads(meta_path.read_text())
-        cached = True
+    stored = load_vector_folder(folder)
+    cached = stored is not None
+    if cached:
+        kv, meta = stored
     else:
         started = time.perf_counter()
         kv = train_vectors(method, corpus.documents, min_count=1, seed=seed, **settings)
         seconds = time.perf_counter() - started
-        folder.mkdir(parents=True, exist_ok=True)
-        save_vectors(kv, path)
         meta = {**description, "train_seconds": seconds, "corpus_tokens": corpus.n_tokens}
-        meta_path.write_text(json.dumps(meta, indent=2))
-        cached = False
+        save_vector_folder(folder, kv, meta)
     matrix, coverage = align_to_vocab(kv, vocab, seed=seed)
     return {"matrix": matrix, "coverage": coverage.summary(), "seconds": meta["train_seconds"],
             "cached": cached, "meta": meta}

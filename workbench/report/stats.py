@@ -1,88 +1,40 @@
-"""The numbers behind a report: read a comparison run's results and summarize them over seeds.
+"""The numbers behind a report: a comparison run's results summarized over seeds.
 
-Pure functions on plain dicts (numpy/scipy only), so every number the report prints can be
-checked against a direct numpy/scipy computation.
+Pure functions (numpy/scipy only), so every number the report prints can be checked against a
+direct numpy/scipy computation.
 
 Conventions
 -----------
-* A *result* is one parsed line of `results.jsonl`: {"pipeline", "task", "n", "seed", "kind"
-  ("curve" or "budget"), "metrics": {split: {metric: value}}, ...}.
+* A *result* is one line of `results.jsonl`, a `PointResult` (read by `experiments.store`):
+  .pipeline, .task, .n, .seed, .kind ("curve" or "budget"), .metrics {split: {metric: value}}, ...
 * A *summary* maps (pipeline, n) to {"mean", "sd", "ci_low", "ci_high", "k", "values", "seeds"}.
 * A *curve* is one pipeline's means by n: {n: mean} (`curve(summary, pipeline)` builds it).
 """
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 from scipy import special as _special
 from scipy import stats as _st
 
-RESULTS_FILE = "results.jsonl"
-REQUIRED_FIELDS = ("pipeline", "n", "seed", "metrics")
+from workbench.experiments.store import PointResult
+
 INTERVAL_METHOD = "95% t-interval over seeds on the logit scale (inside [0, 1])"
 
 
-def result_key(result: dict) -> tuple:
-    """The identity of a measured point: a later line with the same key replaces an earlier one
-    (a rerun of the same point, e.g. after resuming an interrupted comparison)."""
-    return (result.get("pipeline"), result.get("task"), result.get("n"), result.get("seed"),
-            result.get("kind", "curve"), result.get("checkpoint"))
-
-
-def load_results(folder) -> tuple[list[dict], list[str]]:
-    """Parse `FOLDER/results.jsonl` into result dicts, never crashing on a bad line.
-
-    A line that is not valid JSON (e.g. half-written when a run was killed), not an object, or
-    missing one of pipeline/n/seed/metrics is skipped with a warning naming file and line.
-    If the same point (see `result_key`) appears twice, the last one wins (also warned).
-    Returns (results in first-seen order, warnings). A missing file gives ([], [warning]).
-    """
-    path = Path(folder) / RESULTS_FILE
-    warnings: list[str] = []
-    if not path.is_file():
-        return [], [f"{path}: no such file"]
-    by_key: dict[tuple, dict] = {}
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                warnings.append(f"{path}:{lineno}: not valid JSON ({e.msg}; a half-written line?), skipped")
-                continue
-            if not isinstance(row, dict):
-                warnings.append(f"{path}:{lineno}: not a JSON object, skipped")
-                continue
-            missing = [k for k in REQUIRED_FIELDS if k not in row]
-            if missing or not isinstance(row.get("metrics"), dict):
-                what = ", ".join(missing) if missing else "metrics (not an object)"
-                warnings.append(f"{path}:{lineno}: missing {what}, skipped")
-                continue
-            row.setdefault("kind", "curve")
-            key = result_key(row)
-            if key in by_key:
-                warnings.append(f"{path}:{lineno}: repeats {row['pipeline']} n={row['n']} seed={row['seed']} "
-                                f"({row['kind']}); the later line is kept")
-            by_key[key] = row
-    return list(by_key.values()), warnings
-
-
-def metric_value(result: dict, split: str, metric: str) -> float | None:
-    """result["metrics"][split][metric] as a finite float, or None when absent / not a number."""
-    value = (result.get("metrics") or {}).get(split, {})
+def metric_value(result: PointResult, split: str, metric: str) -> float | None:
+    """result.metrics[split][metric] as a finite float, or None when absent / not a number."""
+    value = result.metrics.get(split, {})
     value = value.get(metric) if isinstance(value, dict) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
 
 
-def examples_of(result: dict, split: str) -> int | None:
+def examples_of(result: PointResult, split: str) -> int | None:
     """How many examples the split's scores were computed on (recorded with each result; None in older files)."""
-    value = (result.get("examples") or {}).get(split)
+    value = (result.examples or {}).get(split)
     return int(value) if isinstance(value, int) and value > 0 else None
 
 
@@ -127,13 +79,13 @@ def summarize(results, split: str, metric: str, kind: str = "curve") -> dict:
     groups: dict[tuple, dict] = {}
     sizes: dict[tuple, int | None] = {}
     for r in results:
-        if r.get("kind", "curve") != kind:
+        if r.kind != kind:
             continue
         value = metric_value(r, split, metric)
         if value is None:
             continue
-        groups.setdefault((r["pipeline"], r["n"]), {})[r["seed"]] = value
-        sizes.setdefault((r["pipeline"], r["n"]), examples_of(r, split))
+        groups.setdefault((r.pipeline, r.n), {})[r.seed] = value
+        sizes.setdefault((r.pipeline, r.n), examples_of(r, split))
     out = {}
     for key in sorted(groups, key=lambda k: (str(k[0]), k[1])):
         by_seed = groups[key]
@@ -151,15 +103,15 @@ def summarize_budgets(results, split: str, metric: str) -> dict:
     names: dict[tuple, str] = {}
     sizes: dict[tuple, int | None] = {}
     for r in results:
-        if r.get("kind") != "budget":
+        if r.kind != "budget":
             continue
         value = metric_value(r, split, metric)
-        flops = r.get("budget_flops")
+        flops = r.budget_flops
         if value is None or not isinstance(flops, (int, float)) or not flops > 0:
             continue
-        key = (r["pipeline"], r["n"], float(flops))
-        groups.setdefault(key, {})[r["seed"]] = value
-        names[key] = str(r.get("checkpoint", ""))
+        key = (r.pipeline, r.n, float(flops))
+        groups.setdefault(key, {})[r.seed] = value
+        names[key] = str(r.checkpoint or "")
         sizes.setdefault(key, examples_of(r, split))
     out = {}
     for key in sorted(groups, key=lambda k: (str(k[0]), k[1], k[2])):
@@ -228,10 +180,10 @@ def paired_comparison(results, pipeline_a: str, pipeline_b: str, n: int, split: 
     def by_seed(pipeline):
         out = {}
         for r in results:
-            if r.get("kind", "curve") == "curve" and r["pipeline"] == pipeline and r["n"] == n:
+            if r.kind == "curve" and r.pipeline == pipeline and r.n == n:
                 value = metric_value(r, split, metric)
                 if value is not None:
-                    out[r["seed"]] = value
+                    out[r.seed] = value
         return out
 
     a, b = by_seed(pipeline_a), by_seed(pipeline_b)
@@ -280,7 +232,7 @@ def phenomenon_metrics(results, split: str) -> list[str]:
     """Metric keys of the form 'metric[phenomenon]' (accuracy on a slice) found on a split."""
     keys = set()
     for r in results:
-        metrics = (r.get("metrics") or {}).get(split)
+        metrics = r.metrics.get(split)
         if isinstance(metrics, dict):
             keys.update(k for k in metrics if isinstance(k, str) and k.endswith("]") and "[" in k)
     return sorted(keys)

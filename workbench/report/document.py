@@ -1,0 +1,215 @@
+"""The report as a list of blocks (headings, paragraphs, lists, tables, figures), built once and
+then written as HTML and Markdown by `report.writers`. All text in a block is plain text; the
+writers escape it, so a pipeline called `<script>` can never inject markup.
+"""
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from workbench.report import plots, stats
+from workbench.report.formatting import cell_stats, f3, fflops, flat_items, fnum, match_cell
+from workbench.report.loading import SPLITS, pretraining_of
+from workbench.report.prose import comparison_sentences, summary_sentences
+
+
+def H(level, text):
+    return ("h", level, text)
+
+
+def P(text):
+    return ("p", text)
+
+
+def UL(items):
+    return ("ul", list(items))
+
+
+def TABLE(header, rows, caption=None):
+    """rows: lists of cells; a cell is text or (text, {data-attribute: value})."""
+    return ("table", list(header), [list(r) for r in rows], caption)
+
+
+def IMG(png: Path, alt: str):
+    return ("img", Path(png), alt)
+
+
+def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelines_order=None) -> list:
+    """All sections of one run's report (also used per run in a side-by-side comparison)."""
+    metric, task, results = run["metric"], run["task"], run["results"]
+    sums = run["summaries"]
+    test = sums["test"]
+    order = stats.overall_ranking(test) if test else stats.pipelines_of(sums["shifted"])
+    blocks = [H(level, "Summary"), UL(summary_sentences(run))]
+    if run["warnings"]:
+        blocks += [H(level, "Warnings"), UL(run["warnings"])]
+
+    curves = plots.plot_curves({s: sums[s] for s in SPLITS}, fig_dir / f"{fig_prefix}curves", task, metric,
+                               pipelines=pipelines_order or order)
+    blocks.append(H(level, "Data-efficiency curves"))
+    if curves:
+        blocks += [P(f"{metric} vs number of labeled examples n (log scale), mean over seeds with a shaded 95% CI, "
+                     f"for the {' and '.join(s for s in SPLITS if sums[s])} split(s)."),
+                   IMG(curves[0], f"{task}: {metric} vs n")]
+    else:
+        blocks.append(P("No curve results to plot."))
+
+    for split in SPLITS:
+        s = sums[split]
+        if not s:
+            continue
+        ns = stats.sizes_of(s)
+        rows = []
+        measured = stats.pipelines_of(s)
+        for p in [q for q in order if q in measured] + [q for q in measured if q not in order]:
+            row = [p]
+            for n in ns:
+                e = s.get((p, n))
+                row.append((cell_stats(e), {"data-pipeline": p, "data-n": n, "data-mean": repr(e["mean"]),
+                                            "data-k": e["k"]}) if e else "")
+            rows.append(row)
+        ks = sorted({e["k"] for e in s.values()})
+        blocks += [H(level, f"{metric} on the {split} split"),
+                   TABLE(["pipeline"] + [f"n={n}" for n in ns], rows,
+                         f"mean ± sd [95% t-interval] over {'/'.join(map(str, ks))} seed{'s' if ks != [1] else ''}")]
+
+    if test and len(order) >= 2:
+        rows = []
+        ns = stats.sizes_of(test)
+        ragged = not all(set(stats.sizes_of(test, p)) == set(ns) for p in order)
+        for b in order:
+            cb = stats.curve(test, b)
+            for a in order:
+                if a == b:
+                    continue
+                ca = stats.curve(test, a)
+                rows.append([a, b] + [match_cell(stats.labels_to_match(ca, cb, n), list(ca)) for n in cb])
+                if ragged:
+                    rows[-1][2:] = [f"B at n={n}: {c}" for n, c in zip(cb, rows[-1][2:])]
+        if not ragged:
+            header = ["pipeline A", "to match B"] + [f"B at n={n}" for n in ns]
+        else:
+            most = max(len(stats.sizes_of(test, p)) for p in order)
+            header = ["pipeline A", "to match B"] + [f"B's size #{i + 1}" for i in range(most)]
+            width = len(header)
+            rows = [r + [""] * (width - len(r)) for r in rows]
+        blocks += [H(level, "Labels to match"),
+                   P(f"How many labels pipeline A needs to reach pipeline B's mean test {metric} at each of B's sizes, "
+                     "by linear interpolation of A's mean curve in log n. ≈: interpolated; ≤: A already reaches it at "
+                     "its smallest size; >: not reached within A's measured sizes."),
+                   TABLE(header, rows)]
+
+        rows = []
+        for n in stats.sizes_of(test):
+            ranked = stats.ranking(test, n)
+            for other in ranked[1:]:
+                c = stats.paired_comparison(results, ranked[0], other, n, "test", metric)
+                rows.append([str(n), ranked[0], other, f"{c['mean_diff']:+.3f}", f3(c["t"]).replace("n/a", "nan"),
+                             "nan" if not math.isfinite(c["p"]) else f"{c['p']:.3g}", str(c["k"]),
+                             f"{c['wins_a']}/{c['k']}"])
+        if rows:
+            blocks += [H(level, "Paired comparisons"),
+                       P(f"At each n, the leader on test {metric} against each other pipeline, paired over seeds (a "
+                         "seed draws the same labeled subset for every pipeline): mean difference, paired t-test (t, "
+                         "two-sided p; nan with fewer than 2 seeds or identical differences) and how many seeds the "
+                         "leader wins."),
+                       TABLE(["n", "leader", "vs", "mean diff", "t", "p", "seeds", "leader wins"], rows)]
+
+    phen_blocks = []
+    for split in SPLITS:
+        keys = stats.phenomenon_metrics(results, split)
+        s_all = {k: stats.summarize(results, split, k) for k in keys}
+        ns = stats.sizes_of(sums[split]) if sums[split] else []
+        if not keys or not ns:
+            continue
+        picks = sorted({ns[0], ns[-1]})
+        rows = []
+        for p in order:
+            for n in picks:
+                cells = []
+                for k in keys:
+                    e = s_all[k].get((p, n))
+                    cells.append(f"{f3(e['mean'])} ± {f3(e['sd'])}" if e else "")
+                if any(cells):
+                    rows.append([p, str(n)] + cells)
+        if rows:
+            phen_blocks += [H(level + 1, f"{split} split"),
+                            TABLE(["pipeline", "n"] + keys, rows, "mean ± sd over seeds")]
+    if phen_blocks:
+        blocks += [H(level, "Accuracy by phenomenon"),
+                   P("Scores on slices of the evaluation data (metric[phenomenon]) at the smallest and largest n.")]
+        blocks += phen_blocks
+
+    rows = []
+    prep_s = run["timings"].get("prepare_seconds") if isinstance(run["timings"].get("prepare_seconds"), dict) else {}
+    for p in order + [q for q in run["prepared"] if q not in order]:
+        pre = pretraining_of(run, p)
+        info = run["prepared"].get(p) if isinstance(run["prepared"].get(p), dict) else {}
+        oov = info.get("oov")
+        oov_text = ", ".join(f"{k}: {v:.1%}" if isinstance(v, (int, float)) else f"{k}: {v}" for k, v in oov.items()) \
+            if isinstance(oov, dict) else (str(oov) if oov else "")
+        rows.append([p, str(pre.get("method") or "none"), fnum(pre.get("tokens")) if pre.get("tokens") else "none",
+                     fflops(pre.get("flops")),
+                     fnum(float(pre["seconds"])) if pre.get("seconds") else "none",
+                     str(info.get("coverage", "")), oov_text, fnum(prep_s.get(p)) if p in prep_s else ""])
+    blocks += [H(level, "Pretraining compute"),
+               P("Unlabeled-text pretraining behind each pipeline (none: a random-initialised baseline)."),
+               TABLE(["pipeline", "method", "tokens", "FLOPs", "seconds", "coverage", "OOV rate", "prepare seconds"],
+                     rows)]
+
+    budgets = stats.summarize_budgets(results, "test", metric)
+    if budgets:
+        budget_pipes = {k[0] for k in budgets}
+        n_fixed = max(k[1] for k in budgets)
+        static_points = {}
+        for p in order:
+            if p in budget_pipes or (p, n_fixed) not in test:
+                continue
+            e = test[(p, n_fixed)]
+            static_points[p] = {"flops": pretraining_of(run, p).get("flops"), "mean": e["mean"],
+                                "ci_low": e["ci_low"], "ci_high": e["ci_high"], "n": n_fixed}
+        fig = plots.plot_budgets(results, fig_dir / f"{fig_prefix}budgets", metric, static_points, "test", task,
+                                 pipelines=pipelines_order or order)
+        rows = [[p, e["checkpoint"], fflops(flops), str(n), cell_stats(e), str(e["k"])]
+                for (p, n, flops), e in budgets.items()]
+        blocks += [H(level, "Score vs pretraining budget"),
+                   P(f"Test {metric} at a fixed n for checkpoints taken at increasing pretraining compute; the other "
+                     "pipelines are drawn at their own pretraining FLOPs as dotted horizontal lines.")]
+        if fig:
+            blocks.append(IMG(fig[0], f"{task}: {metric} vs pretraining FLOPs"))
+        blocks.append(TABLE(["pipeline", "checkpoint", "FLOPs", "n", "mean ± sd [95% CI]", "seeds"], rows))
+
+    for title, data in (("Configuration", run["config"]), ("Environment", run["environment"]),
+                        ("Timings", run["timings"])):
+        if data:
+            blocks += [H(level, title), TABLE(["key", "value"], [list(kv) for kv in flat_items(data)])]
+    return blocks
+
+
+def comparison_blocks(runs, fig_dir: Path) -> list:
+    """Two or more runs side by side: one table of every run's test means at each n, then each
+    run's full sections (figures in FIG_DIR)."""
+    sizes = sorted({n for r in runs for n in stats.sizes_of(r["summaries"]["test"])})
+    rows = []
+    for r in runs:
+        test = r["summaries"]["test"]
+        for p in stats.overall_ranking(test) if test else []:
+            rows.append([r["name"], p] + [(f"{f3(test[(p, n)]['mean'])} ± {f3(test[(p, n)]['sd'])}",
+                                           {"data-run": r["name"], "data-pipeline": p, "data-n": n,
+                                            "data-mean": repr(test[(p, n)]["mean"])}) if (p, n) in test else ""
+                                          for n in sizes])
+    blocks = [H(2, "Summary"), UL(comparison_sentences(runs)),
+              H(2, "Test means of all runs"),
+              TABLE(["run", "pipeline"] + [f"n={n}" for n in sizes], rows,
+                    "mean ± sd over seeds of each run's primary metric on the test split")]
+    all_pipes = list(dict.fromkeys(p for r in runs for p in stats.overall_ranking(r["summaries"]["test"])))
+    for i, run in enumerate(runs):
+        blocks.append(H(2, f"Run {run['name']}: {run['task']} on {run['corpus']} ({run['metric']})"))
+        blocks += run_blocks(run, fig_dir, f"{i + 1}-{_safe(run['name'])}-", level=3, pipelines_order=all_pipes)
+    return blocks
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "run"
+
