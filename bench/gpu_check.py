@@ -86,7 +86,7 @@ def check_fused_contract(device) -> list[dict]:
     from workbench.core.train import TrainConfig, fit
     from workbench.data.subsets import subset
     from workbench.data.tasks import resolve_task
-    from workbench.pipelines.run import build_model, build_vocab, prepare
+    from workbench.pipelines.run import build_vocab, prepare
 
     corpus = "microworld:100000"
     vocab = build_vocab(corpus)
@@ -102,7 +102,7 @@ def check_fused_contract(device) -> list[dict]:
 
             def model(seed):
                 torch.manual_seed(seed)
-                return without_dropout(build_model(prepared, {}))
+                return without_dropout(prepared.pipeline.build_model(prepared))
 
             for precision in ("fp32", "bf16"):
                 cfg = TrainConfig(max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision=precision)

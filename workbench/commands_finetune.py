@@ -5,12 +5,14 @@ import time
 from pathlib import Path
 
 from workbench.cli_util import Formatter
+from workbench.data.subsets import subset
+from workbench.data.tasks import resolve_task
 from workbench.errors import WorkbenchError
+from workbench.pipelines import describe_names
+from workbench.runs import environment, resolve_device, write_json
 
 
 def register(sub, add_task_column_options) -> None:
-    from workbench.pipelines import describe_names
-
     parser = sub.add_parser(
         "finetune", help="train one pipeline on a labeled subset (n, seed) and report test/shifted metrics",
         description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on dev, and "
@@ -41,9 +43,8 @@ def _safe(name: str) -> str:
 
 
 def run(args) -> int:
-    from workbench.data.tasks import resolve_task
-    from workbench.pipelines.run import prepare, run_point
-    from workbench.runs import environment, resolve_device, write_json
+    from workbench.pipelines.registry import pipeline_for  # noqa: PLC0415 (torch: keeps --help fast)
+    from workbench.pipelines.run import prepare, run_point  # noqa: PLC0415 (torch: keeps --help fast)
 
     device = resolve_device(args.device)
     task = resolve_task(args.task, text_col=args.text_col, label_col=args.label_col, tag_col=args.tag_col,
@@ -51,13 +52,14 @@ def run(args) -> int:
     n = args.n if args.n is not None else len(task.splits["train"])
     if args.max_steps is not None and args.max_steps < 1:
         raise WorkbenchError(f"--max-steps {args.max_steps}: give a positive number of updates")
-    settings = {"train": {}}
+    train = {}
     if args.max_steps:
-        settings["train"]["max_steps"] = args.max_steps
+        train["max_steps"] = args.max_steps
     if args.layer_decay is not None:
         if not 0 < args.layer_decay <= 1:
             raise WorkbenchError(f"--layer-decay {args.layer_decay}: choose a factor in (0, 1]")
-        settings["train"]["layer_decay"] = args.layer_decay
+        train["layer_decay"] = args.layer_decay
+    settings = {"train": train} if train else {}
     if args.shots is not None:
         if args.shots < 1:
             raise WorkbenchError(f"--shots {args.shots}: give a positive number of in-context examples")
@@ -66,17 +68,15 @@ def run(args) -> int:
         settings["backbone"] = args.backbone
     if args.checkpoint != "model.safetensors":
         settings["checkpoint"] = args.checkpoint
+    pipeline = pipeline_for(args.pipeline, settings)  # an option this pipeline does not read is an error
     out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
     config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
               "seed": args.seed, "device": device, "settings": settings}
     started = time.perf_counter()
-    from workbench.data.subsets import subset
-    from workbench.pipelines import parse_pipeline
-
-    if not (n == 0 and parse_pipeline(args.pipeline).prompted):
-        subset(task, n, args.seed)  # validate n before any training
+    if n > 0 or pipeline.trains(0):
+        subset(task, n, args.seed)  # validate n before any training (n = 0 is zero-shot where nothing is trained)
     prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
-    result = run_point(prepared, n, args.seed, device, settings)
+    result = run_point(prepared, n, args.seed, device)
     result["prepare_info"] = prepared.info
     result["total_seconds"] = time.perf_counter() - started
     write_json(out / "config.json", config)
