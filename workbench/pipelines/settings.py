@@ -11,6 +11,8 @@ from dataclasses import MISSING, fields
 
 from workbench.errors import WorkbenchError
 
+TYPE_WORDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+
 
 def check_names(pipeline: str, settings: dict, known) -> None:
     """Every top-level name in `settings` is one the pipeline reads."""
@@ -56,4 +58,4 @@ def check_type(where: str, given, kind: type) -> None:
     if kind is float and isinstance(given, int) and not isinstance(given, bool):
         ok = True
     if not ok:
-        raise WorkbenchError(f"{where} = {given!r}: expected a {kind.__name__}")
+        raise WorkbenchError(f"{where} = {given!r}: expected {TYPE_WORDS.get(kind, kind.__name__)}")
