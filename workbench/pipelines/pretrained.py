@@ -223,7 +223,8 @@ class PretrainedPipeline(NeuralPipeline):
         self.shots = value(spec.name, settings, "shots", int, DEFAULT_SHOTS)
         if self.shots < 1:
             raise WorkbenchError(f"settings for {spec.name}, shots = {self.shots}: give a positive number of examples")
-        self.backbone = {key: value(spec.name, settings, key, kind) for key, kind in
+        # which pretrained model, as load_backbone and lm_config read it (only the keys given)
+        self.backbone_settings = {key: value(spec.name, settings, key, kind) for key, kind in
                          (("backbone", str), ("checkpoint", str), ("steps", int), ("corpus", str)) if key in settings}
 
     @property
@@ -237,7 +238,7 @@ class PretrainedPipeline(NeuralPipeline):
 
     def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary, device: str) -> PretrainedPrepared:
         info = {"oov": task_oov_rates(vocab, task)}
-        lm, info["pretraining"] = load_backbone(self.spec, corpus_name, vocab, self.backbone, device)
+        lm, info["pretraining"] = load_backbone(self.spec, corpus_name, vocab, self.backbone_settings, device)
         state = {k: v.clone() for k, v in lm.state_dict().items()}
         suffix = strip = verbalizer_ids = prompt = None
         max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000
@@ -271,10 +272,10 @@ class PretrainedPipeline(NeuralPipeline):
     def untrained_inputs(self, prepared: PretrainedPrepared, n: int, seed: int) -> tuple[dict, dict]:
         demonstrations = self.demonstrations(prepared, n, seed)
         if demonstrations:
-            return _with_prefix(prepared, demonstrations), {
-                "steps": 0, "shots": len(demonstrations),
-                "note": "in-context: labeled examples written before each input, no training"}
-        return prepared.encoded, {"steps": 0, "shots": 0, "note": "zero-shot: the LM head's verbalizer scores, no training"}
+            note = "in-context: labeled examples written before each input, no training"
+            return _with_prefix(prepared, demonstrations), {"steps": 0, "shots": len(demonstrations), "note": note}
+        note = "zero-shot: the LM head's verbalizer scores, no training"
+        return prepared.encoded, {"steps": 0, "shots": 0, "note": note}
 
     def demonstrations(self, prepared: PretrainedPrepared, n: int, seed: int) -> list:
         """Up to `shots` of the point's n labeled examples, labels interleaved (a, b, a, b, ...) so that
@@ -306,7 +307,8 @@ class PretrainedPipeline(NeuralPipeline):
 
     def at_checkpoint(self, prepared: PretrainedPrepared, checkpoint: str) -> PretrainedPipeline:
         other = copy.copy(self)
-        other.backbone = {**self.backbone, "backbone": prepared.info["pretraining"]["folder"], "checkpoint": checkpoint}
+        folder = prepared.info["pretraining"]["folder"]
+        other.backbone_settings = {**self.backbone_settings, "backbone": folder, "checkpoint": checkpoint}
         return other
 
 
