@@ -87,7 +87,7 @@ def check_fused_contract(device) -> list[dict]:
     from workbench.data.subsets import subset
     from workbench.data.tasks import resolve_task
     from workbench.data.vocab import build_vocab
-    from workbench.pipelines.run import build_model, prepare
+    from workbench.pipelines.run import prepare
 
     corpus = "microworld:100000"
     vocab = build_vocab(corpus)
@@ -103,7 +103,7 @@ def check_fused_contract(device) -> list[dict]:
 
             def model(seed):
                 torch.manual_seed(seed)
-                return without_dropout(build_model(prepared, {}))
+                return without_dropout(prepared.pipeline.build_model(prepared))
 
             for precision in ("fp32", "bf16"):
                 cfg = TrainConfig(max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision=precision)

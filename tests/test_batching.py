@@ -6,7 +6,7 @@ from workbench.core.batching import Encoded, batches, eval_batches
 from workbench.core.train import predict
 from workbench.data.tasks import resolve_task
 from workbench.data.vocab import build_vocab
-from workbench.pipelines.run import build_model, prepare
+from workbench.pipelines.run import prepare
 
 
 def items(n=300, seed=0):
@@ -45,7 +45,7 @@ def test_predictions_come_back_in_item_order():
     settings = {"encoder": {"hidden": 16}}
     prepared = prepare("random+lstm", task, "microworld:100000", vocab, settings)
     torch.manual_seed(0)
-    model = build_model(prepared, settings)
+    model = prepared.pipeline.build_model(prepared)
     dev = prepared.encoded["dev"][:90]
     one_by_one = [predict(model, [item])[0] for item in dev]
     assert predict(model, dev, batch_size=32) == one_by_one

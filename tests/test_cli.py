@@ -1,6 +1,5 @@
 """The command line as a user meets it: help with examples, data commands, one-line errors with exit 2."""
 import pytest
-
 from conftest import real_data_dir, requires_real_data, run_cli, run_main
 
 

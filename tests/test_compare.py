@@ -8,12 +8,11 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT, run_cli, run_main
 
+from workbench.errors import WorkbenchError
 from workbench.experiments.config import build_config
 from workbench.experiments.store import PointResult, ResultStore
-from workbench.errors import WorkbenchError
-
-from conftest import ROOT, run_cli, run_main
 
 TINY = """
 task = "micro-sentiment"
@@ -129,10 +128,10 @@ def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
     """--budgets: score at fixed n against pretraining FLOPs, one point per kept checkpoint and seed."""
     from workbench import pretrain as pt
     from workbench.data.tasks import resolve_corpus
+    from workbench.data.vocab import build_vocab
     from workbench.experiments.runner import run_compare
     from workbench.models.lm import LMConfig
     from workbench.models.transformer import TransformerConfig
-    from workbench.data.vocab import build_vocab
 
     corpus_name = "microworld:100000"
     backbone = tmp_path / "clm"

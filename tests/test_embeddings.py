@@ -10,11 +10,23 @@ import pytest
 import torch
 from gensim.models import KeyedVectors
 
-from workbench.data.vocab import Vocabulary
-from workbench.embeddings import (align_to_vocab, analogy, class_purity, cooccurrence, google_analogy, load_vectors,
-                                  neighbors, plot_projection, polarity_accuracy, save_vectors, train_glove,
-                                  train_vectors, word_similarity)
 from workbench.cli.embed import register
+from workbench.data.vocab import Vocabulary
+from workbench.embeddings import (
+    align_to_vocab,
+    analogy,
+    class_purity,
+    cooccurrence,
+    google_analogy,
+    load_vectors,
+    neighbors,
+    plot_projection,
+    polarity_accuracy,
+    save_vectors,
+    train_glove,
+    train_vectors,
+    word_similarity,
+)
 from workbench.embeddings.glove import adagrad_step
 from workbench.errors import WorkbenchError
 

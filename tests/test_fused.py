@@ -14,15 +14,15 @@ from workbench.core.fused import ReplicaStack, fit_fused, stack_batches, without
 from workbench.core.train import TrainConfig, fit
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task
+from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
 from workbench.experiments.config import parse_fuse
 from workbench.models.lstm import LSTM
-from workbench.data.vocab import build_vocab
-from workbench.pipelines.run import build_model, prepare
+from workbench.pipelines.run import prepare
 
 CORPUS = "microworld:100000"
 SETTINGS = {"random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},
-            "scratch-transformer": {"encoder": {"d_model": 32, "n_heads": 2, "d_ff": 64, "n_layers": 1, "dropout": 0.0}}}
+            "scratch-transformer": {}}  # the default backbone's shape: a pretrained family reads no encoder settings
 CFG = TrainConfig(max_steps=24, min_steps=8, max_evals=3, batch_size=16, patience=1)
 
 
@@ -43,7 +43,7 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
 
     def model_for(seed):
         torch.manual_seed(seed)
-        return without_dropout(build_model(prepared, settings))
+        return without_dropout(prepared.pipeline.build_model(prepared))
 
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for n, s in points]
     fused_models = [model_for(s) for _, s in points]
@@ -67,7 +67,7 @@ def test_replicas_stop_at_their_own_step(vocab):
     prepared = prepare("random+lstm", task, CORPUS, vocab, settings)
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, 0)] for n in (16, 160)]
     cfg = TrainConfig(max_steps=40, min_steps=4, max_evals=4, batch_size=16, max_epochs=2, patience=50)
-    models = [without_dropout(build_model(prepared, settings)) for _ in trains]
+    models = [without_dropout(prepared.pipeline.build_model(prepared)) for _ in trains]
     small, large = fit_fused(models, trains, [0, 0], prepared.encoded["dev"][:40], task.splits["dev"][:40], task, cfg)
     assert (small.steps, large.steps) == (4, 20)  # max(2 epochs, min_steps) for each subset
 
@@ -76,7 +76,7 @@ def test_padding_rows_and_positions_change_nothing(vocab):
     task = resolve_task("micro-sentiment")
     settings = SETTINGS["scratch-transformer"]
     prepared = prepare("scratch-transformer", task, CORPUS, vocab, settings)
-    models = [without_dropout(build_model(prepared, settings)).eval() for _ in range(2)]
+    models = [without_dropout(prepared.pipeline.build_model(prepared)).eval() for _ in range(2)]
     a, b = collate(prepared.encoded["train"][:5]), collate(prepared.encoded["train"][5:17])
     stack = ReplicaStack(models, "cpu")
     stack.template.eval()
@@ -188,7 +188,7 @@ def test_a_perfect_dev_score_ends_training_fused_or_not(vocab):
 
     def model_for(seed):
         torch.manual_seed(seed)
-        return without_dropout(build_model(prepared, settings))
+        return without_dropout(prepared.pipeline.build_model(prepared))
 
     own = [task.labels[p] for p in predict(model_for(0), dev)]
     dev_examples = [dataclasses.replace(ex, label=label) for ex, label in zip(task.splits["dev"][:40], own)]

@@ -3,10 +3,10 @@ import pytest
 
 from workbench.core.batching import encode
 from workbench.data.tasks import resolve_task
+from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
 from workbench.pipelines import parse_pipeline
-from workbench.data.vocab import build_vocab
-from workbench.pipelines.run import _demonstrations, prepare, run_points
+from workbench.pipelines.run import prepare, run_points
 
 
 @pytest.fixture(scope="module")
@@ -16,14 +16,16 @@ def prepared():
 
 
 def test_demonstrations_are_the_points_own_labels_interleaved(prepared):
-    shown = _demonstrations(prepared, 16, 0, shots=4)
+    shown = prepared.pipeline.demonstrations(prepared, 16, 0)  # shots: 4 by default
     assert [ex.label for ex in shown] == ["negative", "positive", "negative", "positive"]
     train = prepared.task.splits["train"]
     from workbench.data.subsets import subset
 
     chosen = {id(train[i]) for i in subset(prepared.task, 16, 0)}
     assert all(id(ex) in chosen for ex in shown)  # never an example outside the point's n labels
-    assert _demonstrations(prepared, 0, 0, shots=4) == []
+    assert prepared.pipeline.demonstrations(prepared, 0, 0) == []
+    two = prepare("clm:icl", prepared.task, "microworld", prepared.vocab, {"shots": 2})
+    assert two.pipeline.demonstrations(two, 16, 0) == shown[:2]
 
 
 def test_prefix_sits_between_cls_and_the_input_and_is_never_cut(prepared):
@@ -46,4 +48,4 @@ def test_icl_points_train_nothing_and_n0_is_zero_shot(prepared):
 def test_icl_needs_a_causal_lm():
     with pytest.raises(WorkbenchError, match="causal LM"):
         parse_pipeline("mlm:icl")
-    assert parse_pipeline("lstm-lm:icl").prompted
+    assert parse_pipeline("lstm-lm:icl").mode == "icl"

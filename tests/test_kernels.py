@@ -8,12 +8,11 @@ import sys
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import ROOT
 
 from workbench.core import kernels
 from workbench.core.kernels import cross_entropy, lstm_scan, lstm_scan_reference
 from workbench.models.lstm import LSTM
-
-from conftest import ROOT
 
 
 def random_case(b=5, t=9, hidden=16, dtype=torch.float64, seed=0, gaps=False):

@@ -1,5 +1,4 @@
 """The embedded micro-world: determinism, split hygiene, labels, and the corpus signals it promises."""
-import hashlib
 import os
 import subprocess
 import sys
@@ -10,7 +9,12 @@ import pytest
 
 from workbench.data import microworld as mw
 from workbench.data.microworld import (
-    TAGS, TASK_NAMES, build_lexicon, generate_corpus, ground_truth, make_task,
+    TAGS,
+    TASK_NAMES,
+    build_lexicon,
+    generate_corpus,
+    ground_truth,
+    make_task,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,12 +3,11 @@ import json
 
 import pytest
 import torch
+from conftest import run_main
 
 from workbench.data.tasks import resolve_task
 from workbench.data.vocab import build_vocab
 from workbench.pipelines.run import prepare, run_point
-
-from conftest import run_main
 
 CORPUS = "microworld:200000"
 SMALL_LSTM = {"encoder": {"hidden": 64}, "train": {"max_steps": 450, "max_epochs": 15}}
@@ -27,8 +26,8 @@ def sentiment():
 def test_word2vec_vectors_carry_tail_polarity(vocab, sentiment):
     """The shifted split uses only adjectives the labeled train split never shows: their polarity
     can only come from the unlabeled corpus, so word2vec+lstm must beat random+lstm there by far."""
-    w2v = run_point(prepare("word2vec+lstm", sentiment, CORPUS, vocab), 1000, 0, settings=SMALL_LSTM)
-    rnd = run_point(prepare("random+lstm", sentiment, CORPUS, vocab), 1000, 0, settings=SMALL_LSTM)
+    w2v = run_point(prepare("word2vec+lstm", sentiment, CORPUS, vocab, SMALL_LSTM), 1000, 0)
+    rnd = run_point(prepare("random+lstm", sentiment, CORPUS, vocab, SMALL_LSTM), 1000, 0)
     assert w2v["metrics"]["test"]["accuracy"] >= 0.85
     assert w2v["metrics"]["shifted"]["accuracy"] >= 0.75
     assert w2v["metrics"]["shifted"]["accuracy"] - rnd["metrics"]["shifted"]["accuracy"] >= 0.2
@@ -39,14 +38,12 @@ def test_word2vec_vectors_carry_tail_polarity(vocab, sentiment):
 
 
 def test_same_seed_same_numbers_and_frozen_vectors_stay(vocab, sentiment):
-    prepared = prepare("glove+lstm:frozen", sentiment, CORPUS, vocab)
     settings = {"encoder": {"hidden": 32}, "train": {"max_steps": 30, "min_steps": 30}}
-    first = run_point(prepared, 32, 3, settings=settings)
-    second = run_point(prepared, 32, 3, settings=settings)
+    prepared = prepare("glove+lstm:frozen", sentiment, CORPUS, vocab, settings)
+    first = run_point(prepared, 32, 3)
+    second = run_point(prepared, 32, 3)
     assert first["metrics"] == second["metrics"]
-    from workbench.pipelines.run import build_model
-
-    model = build_model(prepared, settings)
+    model = prepared.pipeline.build_model(prepared)
     assert not model.embed.weight.requires_grad
     assert torch.equal(model.embed.weight, prepared.matrix)
 
@@ -58,9 +55,9 @@ def test_same_seed_same_numbers_and_frozen_vectors_stay(vocab, sentiment):
 ])
 def test_every_task_kind_trains(vocab, task_name, pipeline, metric):
     task = resolve_task(task_name)
-    result = run_point(prepare(pipeline, task, CORPUS, vocab), 64, 0,
-                       settings={"train": {"max_steps": 40, "min_steps": 40}, "encoder": {"d_model": 32, "n_heads": 2, "d_ff": 64}
-                                 if "transformer" in pipeline else {"hidden": 32}})
+    encoder = {"d_model": 32, "n_heads": 2, "d_ff": 64} if "transformer" in pipeline else {"hidden": 32}
+    settings = {"train": {"max_steps": 40, "min_steps": 40}, "encoder": encoder}
+    result = run_point(prepare(pipeline, task, CORPUS, vocab, settings), 64, 0)
     for split in ("test", "shifted", "dev"):
         assert 0.0 <= result["metrics"][split][metric] <= 1.0
     assert result["fit"]["steps"] == 40
@@ -68,7 +65,7 @@ def test_every_task_kind_trains(vocab, task_name, pipeline, metric):
 
 def test_tagging_learns_homographs_from_labels(vocab):
     task = resolve_task("micro-tagging")
-    result = run_point(prepare("random+lstm", task, CORPUS, vocab), 500, 0, settings=SMALL_LSTM)
+    result = run_point(prepare("random+lstm", task, CORPUS, vocab, SMALL_LSTM), 500, 0)
     assert result["metrics"]["test"]["token_accuracy"] >= 0.9
 
 

@@ -3,11 +3,12 @@ import json
 
 import pytest
 import torch
+from conftest import run_main
 from safetensors.torch import load_file
+from workbench.commands_pretrain import options_from_args
 
 from workbench import pretrain as pt
 from workbench.cli import build_parser
-from workbench.commands_pretrain import options_from_args
 from workbench.data.tasks import resolve_corpus
 from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
@@ -16,8 +17,6 @@ from workbench.models.lm import LMConfig
 from workbench.models.transformer import TransformerConfig
 from workbench.pipelines.pretrained import lm_config
 from workbench.pretrain import loop
-
-from conftest import run_main
 
 CORPUS = "microworld:30000"
 

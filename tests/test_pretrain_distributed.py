@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from conftest import run_main
 from safetensors.torch import load_file
 
 from workbench import pretrain as pt
@@ -18,8 +19,6 @@ from workbench.errors import WorkbenchError
 from workbench.models.lm import LMConfig
 from workbench.models.transformer import TransformerConfig
 from workbench.pretrain import loop
-
-from conftest import run_main
 
 CORPUS = "microworld:30000"
 OBJECTIVES = ("clm", "mlm")  # MLM: ranks hold different numbers of targets, so the loss weighting matters

@@ -50,7 +50,8 @@ def test_a_rare_class_still_gets_two_dev_examples():
 
 def test_interval_is_a_logit_t_interval_inside_the_bounds():
     import numpy as np
-    from scipy import special, stats as st
+    from scipy import special
+    from scipy import stats as st
 
     from workbench.report.stats import interval
 

@@ -1,8 +1,8 @@
 """Every loader on the real files; counts equal those in each dataset's SOURCE.md."""
+from conftest import requires_real_data
+
 from workbench.data import registry, tasks
 from workbench.data.vocab import Vocabulary, task_oov_rates
-
-from conftest import requires_real_data
 
 pytestmark = requires_real_data
 

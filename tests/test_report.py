@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from workbench.errors import WorkbenchError
 from workbench.cli import report as report_command
+from workbench.errors import WorkbenchError
 from workbench.experiments.store import PointResult, read_results
 from workbench.report import render, stats
 from workbench.report.loading import load_run
@@ -244,8 +244,9 @@ def test_html_report(run_dir):
 
 
 def test_embedded_images_decode(run_dir):
-    import matplotlib.image as mpimg
     import io
+
+    import matplotlib.image as mpimg
 
     text = run_dir[2][0].read_text(encoding="utf-8")
     for data in re.findall(r'src="data:image/png;base64,([^"]+)"', text):

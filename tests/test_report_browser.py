@@ -9,8 +9,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from test_report import make_run  # tests/ is on sys.path (no package), as for conftest helpers
+
 from workbench.report import render
 
 CHROMIUM = shutil.which("chromium")

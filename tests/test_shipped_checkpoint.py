@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 from workbench.data.registry import sha256_of
+from workbench.data.vocab import build_vocab
 from workbench.pipelines import parse_pipeline
 from workbench.pipelines.pretrained import SHIPPED, shipped_folder
-from workbench.data.vocab import build_vocab
 
 FOLDER = SHIPPED / "microworld-clm"
 

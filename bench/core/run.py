@@ -29,10 +29,10 @@ from workbench.core.fused import fit_fused  # noqa: E402
 from workbench.core.train import TrainConfig, autocast, fit  # noqa: E402
 from workbench.data.subsets import subset  # noqa: E402
 from workbench.data.tasks import resolve_task  # noqa: E402
+from workbench.data.vocab import build_vocab  # noqa: E402
 from workbench.models.lstm import LSTM  # noqa: E402
 from workbench.models.transformer import TransformerConfig, TransformerEncoder  # noqa: E402
-from workbench.data.vocab import build_vocab  # noqa: E402
-from workbench.pipelines.run import build_model, prepare  # noqa: E402
+from workbench.pipelines.run import prepare  # noqa: E402
 
 PIPELINES = {"random+lstm": {"encoder": {"hidden": 128}},
              "scratch-transformer": {}}
@@ -72,7 +72,7 @@ def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, c
     dev, dev_examples = None, task.splits["dev"][:128]
     rows = []
     prepared_all = {p: prepare(p, task, corpus, vocab, settings, str(device)) for p, settings in PIPELINES.items()}
-    for k, (pipeline, settings) in [(k, item) for k in ks for item in PIPELINES.items()]:
+    for k, pipeline in [(k, pipeline) for k in ks for pipeline in PIPELINES]:
         if time.perf_counter() > stop_after:
             break
         prepared = prepared_all[pipeline]
@@ -85,7 +85,7 @@ def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, c
             out = []
             for s in seeds:
                 torch.manual_seed(s)
-                out.append(build_model(prepared, settings))
+                out.append(prepared.pipeline.build_model(prepared))
             return out
 
         def fused():

@@ -32,7 +32,7 @@ def main() -> None:
     settings = {"backbone": args.backbone, "checkpoint": args.checkpoint} if args.backbone else {}
     prepared = prepare(args.pipeline, task, "microworld", vocab, settings, device)
     seeds = [int(s) for s in args.seeds.split(",")]
-    results = run_points(prepared, [(args.n, s) for s in seeds], device, settings, fused=False)
+    results = run_points(prepared, [(args.n, s) for s in seeds], device, fused=False)
     for split in ("test", "shifted"):
         accs = [r["metrics"][split]["accuracy"] for r in results]
         print(f"{args.pipeline} n={args.n} {split}: {' '.join(f'{a:.3f}' for a in accs)}  mean {statistics.mean(accs):.3f}")

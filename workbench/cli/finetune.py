@@ -9,7 +9,8 @@ from workbench.cli.common import Formatter, add_task_column_options, task_option
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task, task_arguments
 from workbench.errors import WorkbenchError
-from workbench.pipelines import describe_names, parse_pipeline
+from workbench.pipelines import describe_names
+from workbench.pipelines.registry import pipeline_for
 from workbench.pipelines.run import prepare, run_point
 from workbench.runs import environment, resolve_device
 
@@ -47,19 +48,19 @@ def _safe(name: str) -> str:
 
 
 def run(args) -> int:
-
     device = resolve_device(args.device)
     task = resolve_task(args.task, **task_arguments(task_options(args)))
     n = args.n if args.n is not None else len(task.splits["train"])
     if args.max_steps is not None and args.max_steps < 1:
         raise WorkbenchError(f"--max-steps {args.max_steps}: give a positive number of updates")
-    settings = {"train": {}}
+    train = {}
     if args.max_steps:
-        settings["train"]["max_steps"] = args.max_steps
+        train["max_steps"] = args.max_steps
     if args.layer_decay is not None:
         if not 0 < args.layer_decay <= 1:
             raise WorkbenchError(f"--layer-decay {args.layer_decay}: choose a factor in (0, 1]")
-        settings["train"]["layer_decay"] = args.layer_decay
+        train["layer_decay"] = args.layer_decay
+    settings = {"train": train} if train else {}
     if args.shots is not None:
         if args.shots < 1:
             raise WorkbenchError(f"--shots {args.shots}: give a positive number of in-context examples")
@@ -68,14 +69,15 @@ def run(args) -> int:
         settings["backbone"] = args.backbone
     if args.checkpoint != "model.safetensors":
         settings["checkpoint"] = args.checkpoint
+    pipeline = pipeline_for(args.pipeline, settings)  # an option this pipeline does not read is an error
     out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
     config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
               "seed": args.seed, "device": device, "settings": settings}
     started = time.perf_counter()
-    if not (n == 0 and parse_pipeline(args.pipeline).prompted):
-        subset(task, n, args.seed)  # validate n before any training
+    if n > 0 or pipeline.trains(0):
+        subset(task, n, args.seed)  # validate n before any training (n = 0 is zero-shot where nothing is trained)
     prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
-    result = run_point(prepared, n, args.seed, device, settings)
+    result = run_point(prepared, n, args.seed, device)
     result["prepare_info"] = prepared.info
     result["total_seconds"] = time.perf_counter() - started
     write_json(out / "config.json", config)

@@ -19,7 +19,6 @@ from collections import defaultdict
 from workbench.data.types import CLASSIFICATION, Task
 from workbench.errors import WorkbenchError
 
-
 MIN_DEV_PER_CLASS = 2  # a dev subset can tell a better model from a worse one only if it has both kinds
 
 

@@ -8,9 +8,8 @@ Two steps, as in the reference `glove.c`:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp

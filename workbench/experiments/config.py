@@ -9,6 +9,9 @@ A TOML file uses the same names as the options:
     seeds = 3
     [settings."word2vec+lstm".train]
     max_steps = 400
+
+Each pipeline's settings are checked against what its family reads (pipelines.settings): a
+misspelled table or key is an error naming it.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.pipelines.registry import pipeline_for
 
 DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "random+lstm", "scratch-transformer"]
 DEFAULT_SIZES: list = [16, 64, 256, 1024]
@@ -130,17 +134,13 @@ def build_config(toml_path=None, **overrides) -> CompareConfig:
         raise WorkbenchError("--workers is for the local executor; with --executor ray, Ray places the tasks "
                              "(use --cpus-per-task)")
     config = CompareConfig(**values)
-    from workbench.pipelines import parse_pipeline
-
-    for name in config.pipelines:
-        parse_pipeline(name)
+    pipelines = [pipeline_for(name, config.settings.get(name)) for name in config.pipelines]  # checks the settings
     if len(set(config.pipelines)) != len(config.pipelines):
         raise WorkbenchError("--pipelines: a pipeline is listed twice")
     unknown = sorted(set(config.settings) - set(config.pipelines))
     if unknown:
         raise WorkbenchError(f"settings for {', '.join(unknown)}, which is not among the pipelines; fix the config file")
-    if config.budgets and not any(parse_pipeline(p).pretrained and p.split(":")[0] != "scratch-transformer"
-                                  for p in config.pipelines):
+    if config.budgets and not any(pipeline.budgets for pipeline in pipelines):
         raise WorkbenchError("--budgets needs a pretrained pipeline (mlm, clm, plm or lstm-lm) among --pipelines")
     if config.budget_n < 1:
         raise WorkbenchError("--budget-n must be a positive number of labels")

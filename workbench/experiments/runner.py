@@ -8,9 +8,10 @@ comparisons; each group's results are appended as it finishes.
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
+
+from tqdm import tqdm
 
 from workbench.atomic import write_json
 from workbench.data.subsets import subset
@@ -21,9 +22,8 @@ from workbench.experiments.config import CompareConfig
 from workbench.experiments.executors import local_workers, run_groups_locally, run_groups_on_ray
 from workbench.experiments.store import Point, PointResult, ResultStore
 from workbench.metrics import PRIMARY_METRIC
-from workbench.pipelines.run import run_points
-from workbench.atomic import write_json
-from workbench.pretrain import kept_checkpoints
+from workbench.pipelines.base import Prepared
+from workbench.pipelines.run import prepare, run_points
 from workbench.runs import check_same_run, environment, resolve_device
 
 
@@ -40,23 +40,10 @@ def _check_folder(folder: Path, config: CompareConfig) -> None:
     check_same_run(folder, config.identity(), "a comparison")
 
 
-def _budget_checkpoints(info: dict) -> list[dict]:
-    """The log-spaced checkpoints a pretrained backbone kept, with the FLOPs spent at each."""
-    return kept_checkpoints(info["folder"]) if info.get("folder") else []
-
-
-def group_size(prepared, config: CompareConfig, device) -> int:
-    """K for one pipeline: --fuse off = 1, a number = that, auto = from model size and device memory."""
-    if config.fuse == "off" or prepared.spec.representation == "tfidf":
-        return 1
-    if config.fuse != "auto":
-        return int(config.fuse)
-    from workbench.core.fused import choose_k
-    from workbench.pipelines.run import _train_config, build_model
-
-    settings = config.settings.get(prepared.spec.name) or {}
-    longest = max(len(item.ids) for item in prepared.encoded["train"])
-    return choose_k(build_model(prepared, settings), _train_config(prepared, settings), longest, device)
+def group_size(prepared: Prepared, config: CompareConfig, device) -> int:
+    """K for one pipeline: --fuse off = 1, a number = that, auto = from model size and device memory
+    (1 where the family has nothing to fuse)."""
+    return 1 if config.fuse == "off" else prepared.pipeline.group_size(prepared, config.fuse, device)
 
 
 def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> list[tuple[str, list]]:
@@ -74,10 +61,6 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
 
 
 def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
-    from tqdm import tqdm
-
-    from workbench.pipelines.run import prepare
-
     started = time.perf_counter()
     folder = Path(config.out)
     _check_folder(folder, config)
@@ -112,12 +95,12 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     groups = [(pipeline, points) for pipeline, points in fused_groups(curve, prepared, config, device)
               if any(Point("curve", pipeline, task.name, n, seed) in missing for n, seed in points)]
     if config.executor == "ray":
-        finished = run_groups_on_ray(groups, prepared, device, config.settings, config.address, config.cpus_per_task)
+        finished = run_groups_on_ray(groups, prepared, device, config.address, config.cpus_per_task)
         bar.set_postfix_str(f"{len(groups)} groups on Ray")
     else:
         workers = local_workers(config.workers, device, len(groups))
         bar.set_postfix_str(f"{len(groups)} groups, {workers} worker process{'es' if workers > 1 else ''}")
-        finished = run_groups_locally(groups, prepared, device, config.settings, workers)
+        finished = run_groups_locally(groups, prepared, device, workers)
     for pipeline, results in finished:  # only the driver writes, one line per point, as each group finishes
         for result in results:
             if Point("curve", pipeline, task.name, result["n"], result["seed"]) in missing:
@@ -139,16 +122,12 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
 
 def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None:
     """Fine-tune at fixed n on each checkpoint kept at increasing pretraining compute."""
-    from tqdm import tqdm
-
-    from workbench.pipelines.run import prepare
-
     done = store.done()
     jobs = []
     for pipeline, prep in prepared.items():
-        if not prep.spec.pretrained or prep.spec.representation == "scratch-transformer":
+        if not prep.pipeline.budgets:
             continue
-        checkpoints = _budget_checkpoints(prep.info.get("pretraining", {}))
+        checkpoints = prep.pipeline.budget_checkpoints(prep)
         if not checkpoints:
             print(f"workbench: warning: {pipeline}'s backbone kept no intermediate checkpoints (the shipped model keeps "
                   f"only the final one); pretrain it with `workbench pretrain` and pass its folder to get the compute axis")
@@ -160,13 +139,12 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
     bar = tqdm(total=sum(len(seeds) for *_, seeds in jobs), disable=not progress, unit="point", desc="budgets",
                dynamic_ncols=True)
     for pipeline, record, seeds in jobs:  # the seeds of one checkpoint form one group (fused where fusing pays)
-        settings = {**(config.settings.get(pipeline) or {}), "backbone": prepared[pipeline].info["pretraining"]["folder"],
-                    "checkpoint": record["checkpoint"]}
-        prep = prepare(pipeline, task, config.corpus, vocab, settings, device)
+        prep = prepared[pipeline].pipeline.at_checkpoint(prepared[pipeline], record["checkpoint"]).prepare(
+            task, config.corpus, vocab, device)
         bar.set_postfix_str(f"{pipeline} {record['checkpoint']}")
         points = [(config.budget_n, seed) for seed in seeds]
         fused = len(points) > 1 and group_size(prep, config, device) > 1
-        for result in run_points(prep, points, device, settings, fused=fused):
+        for result in run_points(prep, points, device, fused=fused):
             store.append(PointResult.from_dict({**result, "kind": "budget", "checkpoint": record["checkpoint"],
                                                 "budget_flops": record["flops"], "budget_tokens": record["tokens"]}))
             bar.update(1)

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from torch import nn
 
-from workbench.models.lstm import LSTMConfig
 from workbench.models.transformer import TransformerConfig, TransformerEncoder
 
 OBJECTIVES = ("mlm", "clm", "plm")

@@ -1,9 +1,8 @@
 """The BiLSTM encoder of the circa-2017 pipeline: contextualization learned from labels alone."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn

@@ -10,6 +10,10 @@ Names are regular:
   learning, no training: up to `shots` of the n labeled examples, with their verbalizer word,
   are written before each input and the LM head scores the label words after it;
 - `tfidf`, the classical anchor (classification only).
+
+This module is the name grammar only (cheap to import: the CLI lists the names in its help).
+Each family (static.py, pretrained.py, tfidf.py) implements the contract in base.py;
+registry.py builds the family for a name with its settings checked.
 """
 from __future__ import annotations
 
@@ -27,20 +31,13 @@ CAUSAL = ("clm", "lstm-lm")
 
 @dataclass(frozen=True)
 class PipelineSpec:
+    """A parsed pipeline name; `pipelines.registry` maps it to its family (which reads these fields)."""
+
     name: str
     representation: str
     encoder: str | None = None
     frozen: bool = False
     mode: str = "finetune"  # pretrained pipelines: finetune, probe, prompt or icl
-
-    @property
-    def prompted(self) -> bool:
-        """Classifies through the LM head with verbalizer words (prompt and in-context modes)."""
-        return self.mode in ("prompt", "icl")
-
-    @property
-    def pretrained(self) -> bool:
-        return self.representation in PRETRAINED
 
 
 def pipeline_names() -> list[str]:

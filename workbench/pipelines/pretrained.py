@@ -11,24 +11,42 @@ verbalizer words at the slot.
 """
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from workbench.core.batching import encode
 from workbench.core.kernels import cross_entropy
+from workbench.core.train import TrainConfig
+from workbench.data.subsets import subset
 from workbench.data.types import CLASSIFICATION, Task
-from workbench.data.vocab import Vocabulary
+from workbench.data.vocab import Vocabulary, task_oov_rates
 from workbench.errors import WorkbenchError
+from workbench.models.heads import POOLS, TaskModel
 from workbench.models.lm import LanguageModel, LMConfig
-from workbench.pipelines import PipelineSpec
+from workbench.pipelines import PRETRAINED, PipelineSpec
+from workbench.pipelines.base import Prepared
+from workbench.pipelines.neural import NeuralPipeline, head_for
+from workbench.pipelines.settings import check_names, table, value
 from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
 from workbench.pretrain.folder import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "data" / "pretrained"
 OBJECTIVE_OF = {"mlm": "mlm", "clm": "clm", "plm": "plm", "lstm-lm": "clm", "scratch-transformer": "mlm"}
+# Fine-tuning recipes. A pretrained backbone's features only need adjusting (a smaller rate than
+# the static pipelines' 2e-3); the scratch Transformer gets the static one's rate, for the same
+# plateau (static.TRAIN_DEFAULTS). Every family gets the same update budget (TrainConfig's minimum
+# and epochs): 300 minimum steps instead of 120 left the scratch Transformer at chance for
+# n <= 256 all the same (.51/.50/.53, bench/NOTES.md) and cost 2.5 times as much.
+TRAIN_DEFAULTS = {"scratch": {"lr": 2e-3, "weight_decay": 0.01}, "finetune": {"lr": 3e-4, "weight_decay": 0.01},
+                  "probe": {"lr": 3e-3}, "prompt": {"lr": 1e-4, "weight_decay": 0.01}}
+POOL_DEFAULTS = {"mlm": "mean", "plm": "mean", "scratch-transformer": "mean", "clm": "last", "lstm-lm": "last"}
+DEFAULT_SHOTS = 4  # four micro-world reviews with their verdicts fill about half of a 256-token context
 
 
 @dataclass(frozen=True)
@@ -154,3 +172,140 @@ def prompt_suffix(task: Task, vocab: Vocabulary, objective: str) -> tuple[list[i
     suffix = vocab.encode(prompt.template) + ([vocab.mask_id] if objective in ("mlm", "plm") else [])
     strip = vocab.encode([prompt.strip])[0] if prompt.strip else None
     return suffix, [vocab.encode(prompt.verbalizers[label]) for label in task.labels], strip
+
+
+@dataclass(kw_only=True)
+class PretrainedPrepared(Prepared):
+    vocab: Vocabulary
+    backbone_state: dict  # the weights every point starts from
+    backbone_config: LMConfig
+    verbalizer_ids: list | None = None  # prompted: per label, its verbalizer words' ids
+    prompt: dict | None = None  # prompted: suffix, strip, max_len (in-context encoding reuses them)
+
+
+class PretrainedPipeline(NeuralPipeline):
+    """`MODEL[:probe|:prompt|:icl]`: a whole pretrained language model (or the scratch control) under a head.
+
+    Settings: `train` (TrainConfig fields); `pool` (fine-tuned and probed); `shots` (:icl);
+    `backbone`, `checkpoint`, `steps`, `corpus` (which pretrained model: see load_backbone, lm_config).
+    """
+
+    def __init__(self, spec: PipelineSpec, settings: dict):
+        super().__init__(spec)
+        scratch = spec.representation == "scratch-transformer"
+        known = ["train"] + ([] if self.prompted else ["pool"]) + (["shots"] if spec.mode == "icl" else [])
+        known += [] if scratch else ["backbone", "checkpoint", "steps", "corpus"]
+        check_names(spec.name, settings, known)
+        recipe = "scratch" if scratch else "prompt" if self.prompted else spec.mode
+        self.training = table(spec.name, "train", TrainConfig, settings.get("train", {}), TRAIN_DEFAULTS[recipe])
+        self.pool = value(spec.name, settings, "pool", str, POOL_DEFAULTS[spec.representation], POOLS)
+        self.shots = value(spec.name, settings, "shots", int, DEFAULT_SHOTS)
+        if self.shots < 1:
+            raise WorkbenchError(f"settings for {spec.name}, shots = {self.shots}: give a positive number of examples")
+        # which pretrained model, as load_backbone and lm_config read it (only the keys given)
+        self.backbone_settings = {key: value(spec.name, settings, key, kind) for key, kind in
+                         (("backbone", str), ("checkpoint", str), ("steps", int), ("corpus", str)) if key in settings}
+
+    @property
+    def prompted(self) -> bool:
+        """Classifies through the LM head with verbalizer words (prompt and in-context modes)."""
+        return self.spec.mode in ("prompt", "icl")
+
+    @classmethod
+    def handles(cls, spec: PipelineSpec) -> bool:
+        return spec.representation in PRETRAINED
+
+    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary, device: str) -> PretrainedPrepared:
+        info = {"oov": task_oov_rates(vocab, task)}
+        lm, info["pretraining"] = load_backbone(self.spec, corpus_name, vocab, self.backbone_settings, device)
+        state = {k: v.clone() for k, v in lm.state_dict().items()}
+        suffix = strip = verbalizer_ids = prompt = None
+        max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000
+        if self.prompted:
+            suffix, verbalizer_ids, strip = prompt_suffix(task, vocab, lm.cfg.objective)
+            prompt = {"suffix": suffix, "strip": strip, "max_len": max_len}
+        encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix,
+                                 strip_final=strip)
+                   for split, examples in task.splits.items()}
+        return PretrainedPrepared(pipeline=self, task=task, corpus_name=corpus_name, encoded=encoded, info=info,
+                                  vocab=vocab, backbone_state=state, backbone_config=lm.cfg,
+                                  verbalizer_ids=verbalizer_ids, prompt=prompt)
+
+    def build_model(self, prepared: PretrainedPrepared) -> TaskModel:
+        lm = LanguageModel(prepared.backbone_config)
+        lm.load_state_dict(prepared.backbone_state)
+        if self.prompted:
+            encoder = QueryStreamEncoder(lm) if lm.cfg.objective == "plm" else lm.encoder
+            return TaskModel(lm.embed, encoder, PromptHead(lm.head, prepared.verbalizer_ids))
+        if self.spec.mode == "probe":
+            for parameter in list(lm.embed.parameters()) + list(lm.encoder.parameters()):
+                parameter.requires_grad = False
+        return TaskModel(lm.embed, lm.encoder, head_for(prepared.task, lm.encoder.output_dim, self.pool))
+
+    def train_config(self) -> TrainConfig:
+        return self.training
+
+    def trains(self, n: int) -> bool:
+        return not (self.spec.mode == "icl" or (n == 0 and self.prompted))
+
+    def untrained_inputs(self, prepared: PretrainedPrepared, n: int, seed: int) -> tuple[dict, dict]:
+        demonstrations = self.demonstrations(prepared, n, seed)
+        if demonstrations:
+            note = "in-context: labeled examples written before each input, no training"
+            return _with_prefix(prepared, demonstrations), {"steps": 0, "shots": len(demonstrations), "note": note}
+        note = "zero-shot: the LM head's verbalizer scores, no training"
+        return prepared.encoded, {"steps": 0, "shots": 0, "note": note}
+
+    def demonstrations(self, prepared: PretrainedPrepared, n: int, seed: int) -> list:
+        """Up to `shots` of the point's n labeled examples, labels interleaved (a, b, a, b, ...) so that
+        neither label is only at the end, where a causal LM would simply copy it."""
+        if self.spec.mode != "icl" or n == 0:
+            return []
+        task = prepared.task
+        examples = [task.splits["train"][i] for i in subset(task, n, seed)]
+        by_label = {label: [ex for ex in examples if ex.label == label] for label in task.labels}
+        chosen = []
+        for rank in range(len(examples)):
+            for label in task.labels:
+                if rank < len(by_label[label]) and len(chosen) < self.shots:
+                    chosen.append(by_label[label][rank])
+        return chosen
+
+    @property
+    def budgets(self) -> bool:
+        return self.spec.representation != "scratch-transformer"
+
+    def budget_checkpoints(self, prepared: PretrainedPrepared) -> list[dict]:
+        """The log-spaced checkpoints the backbone's folder kept, with the FLOPs spent at each."""
+        folder = prepared.info["pretraining"].get("folder")
+        log = Path(folder) / "log.jsonl" if folder else None
+        if not log or not log.exists():
+            return []
+        records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        return [r for r in records if r.get("checkpoint") and (Path(folder) / r["checkpoint"]).is_file()]
+
+    def at_checkpoint(self, prepared: PretrainedPrepared, checkpoint: str) -> PretrainedPipeline:
+        other = copy.copy(self)
+        folder = prepared.info["pretraining"]["folder"]
+        other.backbone_settings = {**self.backbone_settings, "backbone": folder, "checkpoint": checkpoint}
+        return other
+
+
+def _with_prefix(prepared: PretrainedPrepared, demonstrations: list) -> dict:
+    """The evaluation splits re-encoded with the demonstrations (each: its words, the template,
+    its label's answer words, the stripped full stop) before every input."""
+    prompt, vocab, task = prepared.prompt, prepared.vocab, prepared.task
+    answers = demonstration_answers(task, vocab)
+    prefix = []
+    for ex in demonstrations:
+        words = vocab.encode(ex.tokens)
+        if prompt["strip"] is not None and words and words[-1] == prompt["strip"]:
+            words = words[:-1]
+        answer = answers[task.labels.index(ex.label)]
+        prefix += words + prompt["suffix"] + answer + ([prompt["strip"]] if prompt["strip"] is not None else [])
+    if len(prefix) > prompt["max_len"] // 2:
+        raise WorkbenchError(f"{len(demonstrations)} in-context examples take {len(prefix)} tokens, more than half of "
+                             f"the model's {prompt['max_len']}; ask for fewer with settings shots")
+    return {split: encode(examples, task.kind, vocab, task.labels, max_len=prompt["max_len"], suffix=prompt["suffix"],
+                          strip_final=prompt["strip"], prefix=prefix)
+            for split, examples in task.splits.items() if split != "train"}

@@ -1,0 +1,69 @@
+"""The pipeline contract: what every family (static vectors + encoder, a whole pretrained model,
+TF-IDF) offers the comparison, so that the point runner, the executors and the CLI never ask
+which family they hold.
+
+A family is one class in its own file, registered in `pipelines.registry`. It is built from a
+parsed name and its settings (checked there: an unknown table or key is an error), prepares
+what all points on one task share (`prepare`), and runs points (`run`).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from workbench.data.types import Task
+from workbench.data.vocab import Vocabulary
+from workbench.pipelines import PipelineSpec
+
+EVAL_SPLITS = ("test", "shifted")
+
+
+@dataclass(kw_only=True)
+class Prepared:
+    """What every point of one pipeline on one task shares; each family adds its own fields."""
+
+    pipeline: Pipeline
+    task: Task
+    corpus_name: str
+    encoded: dict = field(default_factory=dict)  # split -> encoded examples (families that train a model)
+    info: dict = field(default_factory=dict)  # pretraining compute, coverage, OOV rates
+
+
+class Pipeline(ABC):
+    """One named pipeline with its checked settings."""
+
+    uses_vocab = True  # prepare() needs the corpus vocabulary
+    budgets = False  # --budgets fine-tunes it on checkpoints of increasing pretraining compute
+
+    def __init__(self, spec: PipelineSpec):
+        self.spec = spec
+        self.name = spec.name
+
+    @classmethod
+    @abstractmethod
+    def handles(cls, spec: PipelineSpec) -> bool:
+        """Whether a parsed name belongs to this family."""
+
+    @abstractmethod
+    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary | None, device: str) -> Prepared:
+        """Vocabulary, pretrained artifact, encoded splits: whatever every point on `task` starts from."""
+
+    @abstractmethod
+    def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool) -> None:
+        """Train and evaluate each result's (n, seed) point; fill its metrics, fit and seconds."""
+
+    def trains(self, n: int) -> bool:
+        """False: a point with n labels is evaluated without any update (zero-shot, in-context)."""
+        return True
+
+    def group_size(self, prepared: Prepared, fuse: str, device: str) -> int:
+        """How many points to train as one fused model, for --fuse auto or a number K (1: nothing to fuse)."""
+        return 1
+
+    def budget_checkpoints(self, prepared: Prepared) -> list[dict]:
+        """The pretraining checkpoints --budgets fine-tunes on, each with its FLOPs and tokens."""
+        return []
+
+    def at_checkpoint(self, prepared: Prepared, checkpoint: str) -> Pipeline:
+        """The same pipeline starting from one of `budget_checkpoints(prepared)`."""
+        raise NotImplementedError(f"{self.name} keeps no pretraining checkpoints")
