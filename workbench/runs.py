@@ -12,6 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gensim
+import numpy
+import sklearn
+import torch
+
+import workbench
 from workbench.errors import WorkbenchError
 
 
@@ -38,13 +44,6 @@ def git_revision() -> str | None:
 
 
 def environment(device: str) -> dict:
-    import gensim
-    import numpy
-    import sklearn
-    import torch
-
-    import workbench
-
     env = {
         "workbench": workbench.__version__, "git_revision": git_revision(),
         "python": sys.version.split()[0], "torch": torch.__version__, "gensim": gensim.__version__,
@@ -64,8 +63,6 @@ def resolve_device(choice: str) -> str:
     second OpenMP thread that must wait for a busy core made an LSTM step 100x slower
     (measured: 1.5 s vs 0.017 s). So the CPU default is 1 thread; set WORKBENCH_THREADS to change it.
     """
-    import torch
-
     threads = os.environ.get("WORKBENCH_THREADS", "1")
     if not threads.isdigit() or int(threads) < 1:
         raise WorkbenchError(f"WORKBENCH_THREADS={threads!r}: set it to a positive whole number of CPU threads")

@@ -12,7 +12,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from workbench.data import imdb, readers, realtext, registry
+from workbench.data import imdb, microworld, readers, realtext, registry
 from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Corpus, Example, Task
 from workbench.errors import WorkbenchError, where
 
@@ -167,8 +167,6 @@ def resolve_task(spec: str, text_col: str = "text", label_col: str = "label", ta
                  word_col: str | None = None, labels: tuple[str, ...] | None = None) -> Task:
     """A task by name or generic spec (`tsv:PATH`, `csv:PATH`, `jsonl:PATH`, `conll:PATH`, `conllu:PATH`, `squad:PATH`)."""
     if spec in MICRO_TASK_KINDS:
-        from workbench.data import microworld
-
         return microworld.make_task(spec)
     if spec in _NAMED_REAL:
         return _NAMED_REAL[spec]()
@@ -196,8 +194,6 @@ def resolve_corpus(spec: str) -> Corpus:
     if name == "microworld":
         if sep and not rest.isdigit():
             raise WorkbenchError(f"corpus {spec!r}: write microworld:TOKENS with a whole number, e.g. microworld:200000")
-        from workbench.data import microworld
-
         return microworld.generate_corpus(int(rest) if sep else DEFAULT_MICROWORLD_TOKENS)
     if spec == "wikitext2":
         spec_ = registry.get_spec("wikitext2")

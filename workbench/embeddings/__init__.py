@@ -1,23 +1,21 @@
 """Static word embeddings (word2vec, fastText, our GloVe): train, save/load, align to a
 vocabulary, evaluate intrinsically and plot. The 2017-style half of the workbench's comparison.
-
-Names are imported lazily (gensim and torch take seconds to import, and `workbench --help`
-should not wait for them).
 """
-from importlib import import_module
+from workbench.embeddings.align import CoverageReport, align_to_vocab
+from workbench.embeddings.evaluate import (
+    analogy,
+    class_purity,
+    google_analogy,
+    intrinsic_report,
+    neighbors,
+    polarity_accuracy,
+    word_similarity,
+)
+from workbench.embeddings.glove import GloveResult, cooccurrence, train_glove
+from workbench.embeddings.io import load_vectors, save_vectors
+from workbench.embeddings.project import plot_projection
+from workbench.embeddings.train import METHODS, train_vectors
 
-_WHERE = {
-    "CoverageReport": "align", "align_to_vocab": "align",
-    "analogy": "evaluate", "class_purity": "evaluate", "google_analogy": "evaluate", "intrinsic_report": "evaluate",
-    "neighbors": "evaluate", "polarity_accuracy": "evaluate", "word_similarity": "evaluate",
-    "GloveResult": "glove", "cooccurrence": "glove", "train_glove": "glove",
-    "load_vectors": "io", "save_vectors": "io", "plot_projection": "project",
-    "METHODS": "train", "train_vectors": "train",
-}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    if name in _WHERE:
-        return getattr(import_module(f"workbench.embeddings.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'workbench.embeddings' has no attribute {name!r}")
+__all__ = ["METHODS", "CoverageReport", "GloveResult", "align_to_vocab", "analogy", "class_purity", "cooccurrence",
+           "google_analogy", "intrinsic_report", "load_vectors", "neighbors", "plot_projection", "polarity_accuracy",
+           "save_vectors", "train_glove", "train_vectors", "word_similarity"]

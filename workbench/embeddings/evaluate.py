@@ -7,6 +7,7 @@ data-efficiency curve); they tell whether training worked at all.
 from __future__ import annotations
 
 import numpy as np
+from gensim.test.utils import datapath
 from scipy.stats import spearmanr
 
 from workbench.errors import WorkbenchError
@@ -39,8 +40,6 @@ def word_similarity(kv, name: str = "wordsim353") -> dict:
     skipped and counted (coverage). Words are lowercased, as the workbench's corpora are."""
     if name not in SIMILARITY_FILES:
         raise WorkbenchError(f"unknown similarity set {name!r}: use one of {', '.join(SIMILARITY_FILES)}")
-    from gensim.test.utils import datapath
-
     human, model, total = [], [], 0
     with open(datapath(SIMILARITY_FILES[name]), encoding="utf-8") as fh:
         for line in fh:
@@ -59,8 +58,6 @@ def word_similarity(kv, name: str = "wordsim353") -> dict:
 def google_analogy(kv, restrict_vocab: int = 30000) -> dict:
     """Accuracy on the Google analogy questions (3CosAdd), among questions whose words are all
     within the `restrict_vocab` most frequent words (case-insensitive); coverage says how many."""
-    from gensim.test.utils import datapath
-
     path = datapath("questions-words.txt")
     with open(path, encoding="utf-8") as fh:
         total = sum(1 for line in fh if line.strip() and not line.startswith(":"))

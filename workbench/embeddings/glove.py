@@ -15,6 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from workbench.errors import WorkbenchError
+
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -141,8 +143,6 @@ def train_glove(cooc, dim: int = 100, epochs: int = 25, x_max: float = 100.0, al
             adagrad_step(bc, gbc, j, fdiff, lr)
         losses.append(total / max(nnz, 1))
         if not math.isfinite(losses[-1]):
-            from workbench.errors import WorkbenchError
-
             raise WorkbenchError(f"GloVe diverged in epoch {epoch + 1} (loss {losses[-1]}): lower the learning rate "
                                  f"(lr={lr}) or the batch size ({batch_size})")
         if verbose:

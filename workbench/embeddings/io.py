@@ -11,6 +11,7 @@ import struct
 from pathlib import Path
 
 from gensim.models import KeyedVectors
+from gensim.models.fasttext import load_facebook_vectors
 
 from workbench.atomic import atomic_path, write_json
 from workbench.errors import WorkbenchError, where
@@ -112,8 +113,6 @@ def load_vectors(path, fmt: str = "auto") -> KeyedVectors:
 def _load(path: Path, kind: str) -> KeyedVectors:
     try:
         if kind == "fasttext-bin":
-            from gensim.models.fasttext import load_facebook_vectors
-
             return load_facebook_vectors(str(path))
         if kind == "word2vec-bin":
             return KeyedVectors.load_word2vec_format(str(path), binary=True, unicode_errors="strict")

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+from matplotlib.figure import Figure  # no pyplot: no global backend switch, safe in notebooks
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
 
 from workbench.errors import WorkbenchError
 
@@ -13,9 +17,6 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 def plot_projection(kv, words, classes: dict, path, method: str = "pca", title: str | None = None):
     """Project `words` to 2-d (PCA or t-SNE), colour AND mark them by class (readable in
     grayscale), label each point, save a PNG at `path`, and return the figure."""
-    import matplotlib
-    from matplotlib.figure import Figure  # no pyplot: no global backend switch, safe in notebooks
-
     if method not in ("pca", "tsne"):
         raise WorkbenchError(f"unknown projection {method!r}: use pca or tsne")
     words = [w for w in words if w in kv.key_to_index]
@@ -23,12 +24,8 @@ def plot_projection(kv, words, classes: dict, path, method: str = "pca", title: 
         raise WorkbenchError("plotting needs at least 3 words that have vectors")
     m = np.stack([kv.get_vector(w) for w in words]).astype(np.float64)
     if method == "pca":
-        from sklearn.decomposition import PCA
-
         xy = PCA(n_components=2, random_state=0).fit_transform(m)
     else:
-        from sklearn.manifold import TSNE
-
         xy = TSNE(n_components=2, random_state=0, init="pca", perplexity=min(30.0, len(words) - 1)).fit_transform(m)
     fig = Figure(figsize=(8, 6))
     ax = fig.subplots()

@@ -9,8 +9,10 @@ import zlib
 from collections import Counter
 
 import numpy as np
+import torch
 from gensim.models import FastText, KeyedVectors, Word2Vec
 
+from workbench.embeddings import glove
 from workbench.errors import WorkbenchError
 
 METHODS = ("word2vec", "fasttext", "glove")
@@ -90,8 +92,6 @@ def train_vectors(method: str, documents, dim: int = 100, window: int | None = N
 
 
 def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic, **opts) -> KeyedVectors:
-    from workbench.embeddings import glove
-
     words = glove_vocab(documents, min_count)
     if not words:
         raise WorkbenchError(f"no word occurs at least min_count={min_count} times; lower --min-count")
@@ -104,8 +104,6 @@ def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic,
     index = {w: i for i, w in enumerate(words)}
     cooc = glove.cooccurrence(documents, index, window=cooc_window)
     if deterministic:
-        import torch
-
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:

@@ -89,7 +89,7 @@ def _group_task(prepared, points, device):
 def _connect(address: str | None):
     """The ray module, connected (or a local cluster started)."""
     try:
-        import ray
+        import ray  # noqa: PLC0415 (optional: the [ray] extra)
     except ImportError:
         raise WorkbenchError("--executor ray needs Ray: pip install \".[ray]\" (or choose --executor local)") from None
     if ray.is_initialized():

@@ -24,6 +24,7 @@ from workbench.experiments.store import Point, PointResult, ResultStore
 from workbench.metrics import PRIMARY_METRIC
 from workbench.pipelines.base import Prepared
 from workbench.pipelines.run import prepare, run_points
+from workbench.report.render import write_report
 from workbench.runs import check_same_run, environment, resolve_device
 
 
@@ -114,8 +115,6 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
                                          "total_seconds": time.perf_counter() - started,
                                          "points_run_now": len(todo)})
     if report:
-        from workbench.report.render import write_report
-
         write_report(folder, pdf=pdf)
     return folder
 
