@@ -4,11 +4,10 @@ or duplicated; a rerun resumes from the results file."""
 import json
 
 import pytest
+from conftest import run_main
 
 from workbench.experiments.config import build_config
 from workbench.experiments.runner import run_compare
-
-from conftest import run_main
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]' (CI installs it)")
 
