@@ -11,6 +11,7 @@ import torch
 from gensim.models import KeyedVectors
 
 from workbench.cli.embed import register
+from workbench.data import microworld
 from workbench.data.vocab import Vocabulary
 from workbench.embeddings import (
     align_to_vocab,
@@ -267,13 +268,12 @@ def test_class_purity_and_polarity():
 
 
 def test_microworld_ground_truth():
-    microworld = pytest.importorskip("workbench.data.microworld")
-    if not hasattr(microworld, "ground_truth"):
-        pytest.skip("microworld.ground_truth not written yet")
     truth = microworld.ground_truth(seed=0)
     corpus = microworld.generate_corpus(50_000)
     kv = train_vectors("word2vec", corpus.documents, dim=16, epochs=2)
-    assert 0 <= class_purity(kv, truth) <= 1
+    # word classes cluster even in 50k tokens (measured .41; random vectors of the same words .09)
+    rnd = kv_from(kv.index_to_key, np.random.default_rng(0).normal(size=(len(kv), 16)))
+    assert class_purity(kv, truth) >= 0.25 and class_purity(rnd, truth) <= 0.15
     assert 0 <= polarity_accuracy(kv, truth)["accuracy"] <= 1
 
 
@@ -310,9 +310,6 @@ def test_cli_train_eval_neighbors(tmp_path, capsys):
 def test_cli_bad_file_exit_2(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("2 3\nthe 0.1\n", encoding="utf-8")
-    help_ok = subprocess.run([sys.executable, "-m", "workbench", "embed", "--help"], capture_output=True, cwd=ROOT)
-    if help_ok.returncode != 0:
-        pytest.skip("`embed` is not wired into workbench/cli.py yet")
     r = subprocess.run([sys.executable, "-m", "workbench", "embed", "neighbors", str(bad), "the"],
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1

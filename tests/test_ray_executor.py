@@ -1,8 +1,10 @@
-"""`workbench compare --executor ray`: the same results as the local executor; a worker killed
-mid-grid is retried and no point is lost or duplicated; a rerun resumes from the results file."""
+"""`workbench compare --executor ray`: with no cluster it starts a local one (the README's line);
+the same results as the local executor; a worker killed mid-grid is retried and no point is lost
+or duplicated; a rerun resumes from the results file."""
 import json
 
 import pytest
+from conftest import run_main
 
 from workbench.experiments.config import build_config
 from workbench.experiments.runner import run_compare
@@ -29,9 +31,24 @@ def records(folder):
     return {(r["pipeline"], r["n"], r["seed"]): r["metrics"] for r in lines}, len(lines)
 
 
-def test_unreachable_cluster_or_missing_ray_is_one_line(tmp_path, monkeypatch):
-    from conftest import run_main
+@pytest.mark.slow
+def test_without_a_cluster_compare_starts_a_local_one(tmp_path, monkeypatch):
+    """README: `workbench compare --executor ray` with no --address and no running cluster starts one here."""
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert not ray.is_initialized()  # this test must run before the module's cluster fixture starts one
+    try:
+        result = run_main("compare", "--executor", "ray", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1",
+                          "--corpus", "microworld:100000", "--quiet", "--out", str(tmp_path / "run"))
+        assert ray.is_initialized()  # compare started the cluster itself
+    finally:
+        ray.shutdown()
+    assert result.returncode == 0, result.stderr
+    got, count = records(tmp_path / "run")
+    assert count == 1 and 0.0 <= got[("tfidf", 16, 0)]["test"]["accuracy"] <= 1.0
+    assert (tmp_path / "run" / "report.html").is_file()
 
+
+def test_unreachable_cluster_or_missing_ray_is_one_line(tmp_path, monkeypatch):
     args = ["compare", "--executor", "ray", "--sizes", "16", "--seeds", "1", "--pipelines", "tfidf",
             "--corpus", "microworld:100000", "--quiet"]
     result = run_main(*args, "--address", "127.0.0.1:1", "--out", str(tmp_path / "a"))

@@ -89,7 +89,7 @@ def _group_task(prepared, points, device):
 def _connect(address: str | None):
     """The ray module, connected (or a local cluster started)."""
     try:
-        import ray  # noqa: PLC0415 (optional: the [ray] extra)
+        import ray  # noqa: PLC0415 (an optional extra: pip install ".[ray]")
     except ImportError:
         raise WorkbenchError("--executor ray needs Ray: pip install \".[ray]\" (or choose --executor local)") from None
     if ray.is_initialized():
@@ -102,6 +102,7 @@ def _connect(address: str | None):
     except ConnectionError as exc:
         raise WorkbenchError(f"--address {address}: no Ray cluster there ({exc}); start one with `ray start --head`, "
                              f"or leave --address out to start a local one") from None
+    return ray
 
 
 def ray_task_options(device, cpus_per_task: int) -> dict:
