@@ -102,6 +102,9 @@ def attention_mask(pad_mask: torch.Tensor, causal: bool) -> torch.Tensor:
     return mask | torch.eye(t, dtype=torch.bool, device=pad_mask.device)
 
 
+POSITION_INIT_STD = 0.02
+
+
 class TransformerEncoder(nn.Module):
     """Positions + pre-LN blocks + final LayerNorm over input vectors [B, T, d_in]."""
 
@@ -111,6 +114,11 @@ class TransformerEncoder(nn.Module):
         d_in = d_in or cfg.d_model
         self.project = nn.Linear(d_in, cfg.d_model) if d_in != cfg.d_model else nn.Identity()
         self.positions = nn.Embedding(cfg.max_len, cfg.d_model) if cfg.positions == "learned" else None
+        if self.positions is not None:
+            # On the token embeddings' scale (BERT and GPT-2 draw both from N(0, 0.02)). At torch's default
+            # N(0, 1) the position table was 50 times the tokens, and a Transformer trained from random
+            # weights sat at chance on micro-sentiment for hundreds of updates (bench/NOTES.md, issue #16).
+            nn.init.normal_(self.positions.weight, std=POSITION_INIT_STD)
         self.drop = nn.Dropout(cfg.dropout)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(cfg.d_model)
