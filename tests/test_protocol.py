@@ -61,13 +61,14 @@ def test_interval_is_a_logit_t_interval_inside_the_bounds():
         e = interval(x, n_examples)
         z = special.logit((x * n_examples + 0.5) / (n_examples + 1))
         lo, hi = st.t.interval(0.95, k - 1, loc=z.mean(), scale=st.sem(z))
-        assert (e["ci_low"], e["ci_high"]) == pytest.approx((special.expit(lo), special.expit(hi)), abs=1e-12)
+        back = [np.clip((special.expit(b) * (n_examples + 1) - 0.5) / n_examples, 0, 1) for b in (lo, hi)]
+        assert (e["ci_low"], e["ci_high"]) == pytest.approx(tuple(back), abs=1e-12)
         assert e["mean"] == pytest.approx(x.mean())
     # the case that broke the old interval: [0.951, 1.002] on the shifted split
     for values in ([1.0, 1.0, 0.99], [1.0, 0.95, 0.99], [0.0, 0.02, 0.01], [1.0, 1.0, 1.0]):
         for n_examples in (1000, None):
             e = interval(values, n_examples)
-            assert 0.0 <= e["ci_low"] <= e["ci_high"] <= 1.0
+            assert 0.0 <= e["ci_low"] <= e["mean"] <= e["ci_high"] <= 1.0
 
 
 def test_position_table_starts_on_the_token_embeddings_scale():

@@ -45,9 +45,10 @@ def interval(values, n_examples: int | None = None) -> dict:
     interval is a t-interval on the logit scale, mapped back: logit of each seed's score, mean ±
     t_{0.975, k-1} * sd / sqrt(k), then the logistic function. The t quantile (4.30 for k=3) keeps
     it honest with a handful of seeds. A score of exactly 0 or 1 has no logit, so each seed's score
-    is first moved by half an example: (score * N + 0.5) / (N + 1) for an evaluation set of N
-    examples (`n_examples`; without it, the plain t-interval clipped to [0, 1]). For k=1 the
-    interval degenerates to the mean.
+    is first moved by half an example, (score * N + 0.5) / (N + 1) for an evaluation set of N
+    examples (`n_examples`), and the bounds are moved back the same way (so seeds that all score
+    1.0 give [1, 1]). Without N: the plain t-interval clipped to [0, 1]. For k=1 the interval
+    degenerates to the mean.
     """
     x = np.asarray(list(values), dtype=float)
     k = int(x.size)
@@ -63,7 +64,11 @@ def interval(values, n_examples: int | None = None) -> dict:
     if n_examples:
         z = _special.logit((x * n_examples + 0.5) / (n_examples + 1))
         half = t * float(z.std(ddof=1)) / math.sqrt(k)
-        entry["ci_low"], entry["ci_high"] = (float(_special.expit(z.mean() - half)), float(_special.expit(z.mean() + half)))
+
+        def back(logit: float) -> float:  # the logistic function, then the half-example shift undone
+            return float(np.clip((_special.expit(logit) * (n_examples + 1) - 0.5) / n_examples, 0.0, 1.0))
+
+        entry["ci_low"], entry["ci_high"] = back(z.mean() - half), back(z.mean() + half)
     else:
         half = t * sd / math.sqrt(k)
         entry["ci_low"], entry["ci_high"] = max(0.0, mean - half), min(1.0, mean + half)
