@@ -27,17 +27,23 @@ SIZES = [16, 64, 256]
 SEEDS = [0, 1, 2]
 BASE = {"word2vec+lstm": 0.55, "bert-tiny": 0.70, EVIL: 0.45}
 PHENOMENA = ["negation", "intensifier"]
+PARAMETERS = {"bert-tiny": {"total": 486_274, "pretrained": 486_016, "from_labels": 258},
+              "word2vec+lstm": {"total": 280_134, "pretrained": 44_100, "from_labels": 236_034},
+              "random": {"total": 280_134, "pretrained": 0, "from_labels": 280_134}}
 
 
-def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True) -> dict:
+def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True,
+             dev: str | None = "few") -> dict:
     """A synthetic comparison run folder; returns {(pipeline, n, seed): {split: {metric: value}}} as kept
-    (the duplicate's later value), the reference for every check."""
+    (the duplicate's later value), the reference for every check. `dev`: the config's dev selection
+    ("few", "full", or None: a run written before the setting existed)."""
     base = dict(BASE if base is None else base)
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({
         "task": "micro-sentiment", "task_kind": "classification", "corpus": "microworld", "pipelines": list(base),
-        "sizes": SIZES, "seeds": SEEDS, "primary_metric": "accuracy", "note": "<b>bold</b>"}))
+        "sizes": SIZES, "seeds": SEEDS, "primary_metric": "accuracy", "note": "<b>bold</b>",
+        **({"dev": dev} if dev else {})}))
     (folder / "environment.json").write_text(json.dumps({"python": "3.11.2", "torch": "2.4.0", "cpu_count": 2,
                                                          "git_revision": "abc123+dirty"}))
     prepared = {}
@@ -48,7 +54,8 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
             pre = {"method": "word2vec", "tokens": 200_000, "flops": 2.0e10, "seconds": 3.0}
         else:
             pre = {"method": "random", "tokens": None, "flops": None, "seconds": None}
-        prepared[p] = {"pretraining": pre, "coverage": "97% of task types", "oov": {"test": 0.03, "shifted": 0.08}}
+        prepared[p] = {"pretraining": pre, "coverage": "97% of task types", "oov": {"test": 0.03, "shifted": 0.08},
+                       "parameters": PARAMETERS.get(p, PARAMETERS["random"])}
     (folder / "prepared.json").write_text(json.dumps(prepared))
     (folder / "timings.json").write_text(json.dumps({"prepare_seconds": {p: 1.5 for p in base}, "total_seconds": 99.0}))
     kept, lines = {}, []
@@ -66,6 +73,9 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
                 kept[(p, n, s)] = m
                 lines.append({"pipeline": p, "task": "micro-sentiment", "n": n, "seed": s, "kind": "curve",
                               "metrics": m, "seconds": 1.0, "pretraining": prepared[p]["pretraining"]})
+                if dev:
+                    lines[-1]["selection"] = {"dev": dev, "dev_size": n if dev == "few" else 500, "chosen": s % 3,
+                                              "configs": [{"lr": lr, "dev_score": test} for lr in (2e-3, 6.7e-4, 6e-3)]}
     # a duplicate point: an earlier, different value that the later line must replace
     first = dict(lines[0], metrics={"test": {"accuracy": 0.0}, "shifted": {"accuracy": 0.0}})
     lines.insert(0, first)
