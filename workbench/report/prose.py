@@ -25,7 +25,7 @@ def _gap_trend(g0: float, g1: float) -> str:
 
 def _compute_text(pre: dict) -> str:
     if not pre or not (pre.get("tokens") or pre.get("flops")):
-        return "none" + (f" ({pre['method']})" if pre.get("method") else "")
+        return "none" + (f" ({pre['method']})" if pre.get("method") not in (None, "none") else "")
     parts = []
     if pre.get("flops"):
         parts.append(f"{fflops(pre['flops'])} FLOPs")
