@@ -1,8 +1,8 @@
 """Turn finished comparison runs into a report: report.html, report.md (and report.pdf) with figures/.
 
-The steps live in their own modules: `loading` reads a run folder, `prose` writes the generated
-sentences, `document` builds the blocks (sections, tables, figures), `writers` writes HTML,
-Markdown and PDF.
+The steps live in their own modules: `loading` reads a run folder, `protocol` reads how its points
+were selected and what each model pretrained, `prose` writes the generated sentences, `document`
+builds the blocks (sections, tables, figures), `writers` writes HTML, Markdown and PDF.
 """
 from __future__ import annotations
 
