@@ -66,7 +66,7 @@ def grid_of(run, pipeline: str) -> dict | None:
         if isinstance(selection.get("chosen"), int):
             chosen[selection["chosen"]] = chosen.get(selection["chosen"], 0) + 1
     sizes = sorted({len(s["configs"]) for s in tried})
-    return {"size": sizes, "values": {k: sorted(v, key=str) for k, v in values.items()},
+    return {"size": sizes, "values": {k: sorted(v, key=lambda x: (isinstance(x, str), x)) for k, v in values.items()},
             "chosen": dict(sorted(chosen.items()))}
 
 
