@@ -8,6 +8,7 @@ import json
 import math
 import re
 import warnings as pywarnings
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,10 @@ from workbench.cli import report as report_command
 from workbench.errors import WorkbenchError
 from workbench.experiments.store import PointResult, read_results
 from workbench.report import render, stats
+from workbench.report.document import legend_text
 from workbench.report.loading import load_run
 from workbench.report.prose import summary_sentences
+from workbench.report.protocol import ORACLE
 
 EVIL = "<script>alert(1)</script>"
 PIPELINES = ["word2vec+lstm", "bert-tiny", EVIL]
@@ -27,17 +30,23 @@ SIZES = [16, 64, 256]
 SEEDS = [0, 1, 2]
 BASE = {"word2vec+lstm": 0.55, "bert-tiny": 0.70, EVIL: 0.45}
 PHENOMENA = ["negation", "intensifier"]
+PARAMETERS = {"bert-tiny": {"total": 486_274, "pretrained": 486_016, "from_labels": 258},
+              "word2vec+lstm": {"total": 280_134, "pretrained": 44_100, "from_labels": 236_034},
+              "random": {"total": 280_134, "pretrained": 0, "from_labels": 280_134}}
 
 
-def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True) -> dict:
+def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True,
+             dev: str | None = "few") -> dict:
     """A synthetic comparison run folder; returns {(pipeline, n, seed): {split: {metric: value}}} as kept
-    (the duplicate's later value), the reference for every check."""
+    (the duplicate's later value), the reference for every check. `dev`: the config's dev selection
+    ("few", "full", or None: a run written before the setting existed)."""
     base = dict(BASE if base is None else base)
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "config.json").write_text(json.dumps({
         "task": "micro-sentiment", "task_kind": "classification", "corpus": "microworld", "pipelines": list(base),
-        "sizes": SIZES, "seeds": SEEDS, "primary_metric": "accuracy", "note": "<b>bold</b>"}))
+        "sizes": SIZES, "seeds": SEEDS, "primary_metric": "accuracy", "note": "<b>bold</b>",
+        **({"dev": dev} if dev else {})}))
     (folder / "environment.json").write_text(json.dumps({"python": "3.11.2", "torch": "2.4.0", "cpu_count": 2,
                                                          "git_revision": "abc123+dirty"}))
     prepared = {}
@@ -48,7 +57,8 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
             pre = {"method": "word2vec", "tokens": 200_000, "flops": 2.0e10, "seconds": 3.0}
         else:
             pre = {"method": "random", "tokens": None, "flops": None, "seconds": None}
-        prepared[p] = {"pretraining": pre, "coverage": "97% of task types", "oov": {"test": 0.03, "shifted": 0.08}}
+        prepared[p] = {"pretraining": pre, "coverage": "97% of task types", "oov": {"test": 0.03, "shifted": 0.08},
+                       "parameters": PARAMETERS.get(p, PARAMETERS["random"])}
     (folder / "prepared.json").write_text(json.dumps(prepared))
     (folder / "timings.json").write_text(json.dumps({"prepare_seconds": {p: 1.5 for p in base}, "total_seconds": 99.0}))
     kept, lines = {}, []
@@ -66,6 +76,9 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
                 kept[(p, n, s)] = m
                 lines.append({"pipeline": p, "task": "micro-sentiment", "n": n, "seed": s, "kind": "curve",
                               "metrics": m, "seconds": 1.0, "pretraining": prepared[p]["pretraining"]})
+                if dev:
+                    lines[-1]["selection"] = {"dev": dev, "dev_size": n if dev == "few" else 500, "chosen": s % 3,
+                                              "configs": [{"lr": lr, "dev_score": test} for lr in (2e-3, 6.7e-4, 6e-3)]}
     # a duplicate point: an earlier, different value that the later line must replace
     first = dict(lines[0], metrics={"test": {"accuracy": 0.0}, "shifted": {"accuracy": 0.0}})
     lines.insert(0, first)
@@ -280,7 +293,8 @@ def test_summary_prose_follows_the_numbers(tmp_path):
     make_run(tmp_path / "b", base={"word2vec+lstm": 0.80, "bert-tiny": 0.50, EVIL: 0.45}, budgets=False, corrupt=False)
     sa = summary_sentences(load_run(tmp_path / "a"))
     sb = summary_sentences(load_run(tmp_path / "b"))
-    assert sa[0].startswith("At n=16, bert-tiny leads") and sb[0].startswith("At n=16, word2vec+lstm leads")
+    assert any(x.startswith("At n=64, bert-tiny leads") for x in sa)
+    assert any(x.startswith("At n=64, word2vec+lstm leads") for x in sb)
     assert any(s.startswith("Over all sizes bert-tiny is best and word2vec+lstm second") for s in sa)
     assert any(s.startswith("Over all sizes word2vec+lstm is best and bert-tiny second") for s in sb)
     assert any("labels bert-tiny" in s and "matches what word2vec+lstm reaches with 256" in s for s in sa)
@@ -325,3 +339,140 @@ def test_cli_report_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert str(tmp_path / "r1" / "compare-with-r2" / "report.html") in out
     assert (tmp_path / "r1" / "compare-with-r2" / "report.md").is_file()
+
+
+# ---------------------------------------------------------------- protocol, resolved prose, weights pretrained
+def hand_made_run(folder: Path, scores: dict, dev: str | None = "few", examples: int | None = None) -> Path:
+    """A run folder from {pipeline: {n: [score per seed]}} (test split only; `examples`: the test set's size)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({"task": "micro-sentiment", "task_kind": "classification",
+                                                    "corpus": "microworld", "primary_metric": "accuracy",
+                                                    **({"dev": dev} if dev else {})}))
+    lines = [{"pipeline": p, "task": "micro-sentiment", "n": n, "seed": s, "kind": "curve",
+              "metrics": {"test": {"accuracy": value}}, **({"examples": {"test": examples}} if examples else {})}
+             for p, curve in scores.items() for n, values in curve.items() for s, value in enumerate(values)]
+    (folder / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return folder
+
+
+def _sections(text: str) -> dict:
+    """h2 title -> the HTML up to the next h2."""
+    parts = re.split(r"<h2>(.*?)</h2>", text)
+    return {html.unescape(title): body for title, body in zip(parts[1::2], parts[2::2])}
+
+
+NUMBER_SECTIONS = ("Summary", "Data-efficiency curves", "accuracy on the test split", "accuracy on the shifted split",
+                   "Labels to match", "Paired comparisons", "Accuracy by phenomenon", "Score vs pretraining budget")
+
+
+@pytest.mark.parametrize("dev, named", [("full", True), ("few", False), (None, True)])
+def test_oracle_dev_selection_named_wherever_numbers_are_shown(tmp_path, dev, named):
+    """dev = "full" (and a run from before the setting, which selected on the whole dev split) is named in the
+    title, the subtitle and every section that shows its numbers; a few-shot run never mentions it."""
+    folder = tmp_path / "run"
+    make_run(folder, dev=dev, corrupt=False)
+    html_path, md_path, _ = render.write_report(folder, pdf=False)
+    text, md = html_path.read_text(encoding="utf-8"), md_path.read_text(encoding="utf-8")
+    if not named:
+        assert ORACLE not in text and ORACLE not in md
+        assert "few-shot dev selection" in text
+        return
+    title, subtitle = re.search(r"<h1>(.*?)</h1>\n<p class=\"meta\">(.*?)</p>", text).groups()
+    assert ORACLE in title and ORACLE in subtitle
+    sections = _sections(text)
+    for name in NUMBER_SECTIONS:
+        assert ORACLE in sections[name], name
+    for table in re.findall(r"<table>.*?</table>", text):
+        if "data-mean" in table:
+            assert ORACLE in re.search(r"<caption>(.*?)</caption>", table).group(1)
+    assert md.startswith(f"# micro-sentiment on microworld: data-efficiency report ({ORACLE})")
+
+
+def test_comparison_report_names_the_oracle_run(tmp_path):
+    make_run(tmp_path / "few", corrupt=False, budgets=False)
+    make_run(tmp_path / "full", dev="full", seed=1, corrupt=False, budgets=False)
+    text = render.write_comparison_report([tmp_path / "few", tmp_path / "full"], tmp_path / "cmp", pdf=False)[0] \
+        .read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td><td data-run", text)
+    assert rows and all((ORACLE in row) == row.startswith("full") for row in rows)
+    assert f"<h2>Run full: micro-sentiment on microworld (accuracy) ({ORACLE})</h2>" in text
+    assert "<h2>Run few: micro-sentiment on microworld (accuracy)</h2>" in text
+
+
+STATEMENTS = ("leads", "matches what", "reverses", "needs about", "never reaches", "is best", "passes", "ahead of",
+              "under shift", "leader at the largest size differs")
+
+
+def test_no_lead_or_labels_to_match_for_curves_that_do_not_separate(tmp_path):
+    """Three curves at chance (the case that read 'with about 86 labels tfidf matches what word2vec+lstm
+    reaches with 256'): the summary says they do not separate and states no lead, order or labels to match."""
+    chance = {"tfidf": {16: [0.49, 0.52, 0.50], 64: [0.51, 0.50, 0.53], 256: [0.52, 0.49, 0.55]},
+              "word2vec+lstm": {16: [0.50, 0.48, 0.51], 64: [0.52, 0.49, 0.50], 256: [0.50, 0.53, 0.51]},
+              "random+lstm": {16: [0.51, 0.50, 0.47], 64: [0.48, 0.52, 0.51], 256: [0.49, 0.51, 0.52]}}
+    sentences = summary_sentences(load_run(hand_made_run(tmp_path / "chance", chance)))
+    for sentence in sentences:
+        assert not any(word in sentence for word in STATEMENTS), sentence
+    for n in (16, 64, 256):
+        assert any(s.startswith(f"At n={n} the curves of ") and "do not separate" in s for s in sentences)
+    assert sum("do not separate at any measured n, so no labels-to-match" in s for s in sentences) == 2
+
+
+def test_a_resolved_lead_says_how_it_was_resolved(tmp_path):
+    """Intervals apart; or overlapping intervals but the same difference on every seed (paired test)."""
+    scores = {"clm": {16: [0.95, 0.97, 0.96], 64: [0.97, 0.98, 0.97]},
+              "word2vec+lstm": {16: [0.50, 0.52, 0.51], 64: [0.60, 0.63, 0.61]},
+              "noisy": {16: [0.40, 0.52, 0.64], 64: [0.40, 0.52, 0.64]},
+              "noisy-minus": {16: [0.38, 0.495, 0.625], 64: [0.37, 0.495, 0.61]}}
+    run = load_run(hand_made_run(tmp_path / "resolved", scores))
+    summary = run["summaries"]["test"]
+    sep = stats.separation(summary, run["results"], "noisy", "noisy-minus", 16, "test", "accuracy")
+    assert stats.ci_overlap(summary, "noisy", "noisy-minus", 16) and sep["resolved"] and not sep["apart"]
+    assert sep["p"] == pytest.approx(st.ttest_rel([0.40, 0.52, 0.64], [0.38, 0.495, 0.625]).pvalue)
+    assert "paired t-test p = " in sep["why"] and "< 0.05" in sep["why"]
+    sentences = summary_sentences(run)
+    assert any(s.startswith("At n=16, clm leads") and "95% intervals apart" in s for s in sentences)
+    assert any(s.startswith("With at most 16 labels (its smallest size) clm already matches what word2vec+lstm")
+               for s in sentences)
+
+
+def test_intervals_stay_inside_the_bounds_with_perfect_scores(tmp_path):
+    scores = {"clm:prompt": {16: [1.0, 1.0, 1.0], 64: [1.0, 1.0, 0.99]},
+              "word2vec+lstm": {16: [0.0, 0.02, 0.01], 64: [1.0, 0.95, 0.99]}}
+    for examples in (500, None):
+        folder = hand_made_run(tmp_path / f"perfect-{examples}", scores, examples=examples)
+        text = render.write_report(folder, pdf=False)[0].read_text(encoding="utf-8")
+        cells = re.findall(r"\[(-?\d+\.\d+), (-?\d+\.\d+)\]", text)
+        assert len(cells) >= 4
+        for low, high in cells:
+            assert 0.0 <= float(low) <= float(high) <= 1.0, (low, high)
+        assert stats.INTERVAL_METHOD in text
+
+
+def test_weights_pretrained_in_table_legend_and_prose(run_dir):
+    folder, _, report = run_dir
+    text = report[0].read_text(encoding="utf-8")
+    table = _sections(text)["Pretraining compute"]
+    assert "<th>weights pretrained</th><th>weights from labels only</th>" in table
+    assert "<td>44,100 of 280,134 (16%)</td><td>236,034 (84%)</td>" in table
+    assert "<td>486,016 of 486,274 (99.9%)</td><td>258 (0.1%)</td>" in table
+    run = load_run(folder)
+    prose = " ".join(summary_sentences(run))
+    assert "word2vec+lstm: 16% (44,100 of 280,134)" in prose and "bert-tiny: 99.9% (486,016 of 486,274)" in prose
+    assert legend_text(run, "word2vec+lstm") == ("word2vec+lstm: 44,100 of 280,134 (16%) weights pretrained, "
+                                                 "200,000 tokens, 2.00e+10 FLOPs")
+    assert legend_text(run, EVIL).endswith("0 of 280,134 (0%) weights pretrained, no pretraining text")
+    run["prepared"]["tfidf"] = {"parameters": {"total": None, "pretrained": 0, "from_labels": None,
+                                               "note": "not a neural model"}}
+    assert legend_text(run, "tfidf") == "tfidf: nothing pretrained (not a neural model), no pretraining text"
+
+
+@pytest.mark.skipif("selection" not in {f.name for f in fields(PointResult)},
+                    reason="results lines record no `selection` yet (PointResult has no such field)")
+def test_protocol_section_states_each_points_dev_and_grid(tmp_path):
+    folder = tmp_path / "run"
+    make_run(folder, corrupt=False, budgets=False)
+    text = render.write_report(folder, pdf=False)[0].read_text(encoding="utf-8")
+    protocol = _sections(text)["Protocol"]
+    assert stats.INTERVAL_METHOD in protocol and "Few-shot dev selection (dev = few)" in protocol
+    assert "<tr><td>bert-tiny</td><td>few: 16</td><td>few: 64</td><td>few: 256</td></tr>" in protocol
+    assert "<td>3 per point: lr ∈ {0.00067, 0.002, 0.006}</td><td>#1: 3, #2: 3, #3: 3</td>" in protocol

@@ -90,6 +90,7 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         tick = time.perf_counter()
         prepared[pipeline] = prepare(pipeline, task, config.corpus, vocab, config.settings.get(pipeline), device)
         prepare_seconds[pipeline] = time.perf_counter() - tick
+        prepared[pipeline].info["parameters"] = prepared[pipeline].pipeline.parameter_counts(prepared[pipeline])
         prepared_info[pipeline] = prepared[pipeline].info
     write_json(folder / "prepared.json", prepared_info)
     missing = set(todo)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from torch import nn
+
 from workbench.data.types import Task
 from workbench.data.vocab import Vocabulary
 from workbench.pipelines import PipelineSpec
@@ -52,6 +54,12 @@ class Pipeline(ABC):
     def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool) -> None:
         """Train and evaluate each result's (n, seed) point; fill its metrics, fit and seconds."""
 
+    @abstractmethod
+    def parameter_counts(self, prepared: Prepared) -> dict:
+        """What the model of a point starts from: {"total", "pretrained", "from_labels"} parameter counts,
+        so the report can show how much of each model its pretraining supplied (None where a count
+        depends on each point's own data, as tf-idf's features do)."""
+
     def trains(self, n: int) -> bool:
         """False: a point with n labels is evaluated without any update (zero-shot, in-context)."""
         return True
@@ -67,3 +75,13 @@ class Pipeline(ABC):
     def at_checkpoint(self, prepared: Prepared, checkpoint: str) -> Pipeline:
         """The same pipeline starting from one of `budget_checkpoints(prepared)`."""
         raise NotImplementedError(f"{self.name} keeps no pretraining checkpoints")
+
+
+def split_parameters(model: nn.Module, pretrained: list[nn.Module]) -> dict:
+    """`model`'s parameters (each shared tensor once) split into those inside the `pretrained` modules
+    and the rest, which start untrained and are learned from the labels only."""
+    inside = {id(p) for module in pretrained for p in module.parameters()}
+    counts = [(p.numel(), id(p) in inside) for p in model.parameters()]
+    total = sum(size for size, _ in counts)
+    pretrained_count = sum(size for size, is_pretrained in counts if is_pretrained)
+    return {"total": total, "pretrained": pretrained_count, "from_labels": total - pretrained_count}

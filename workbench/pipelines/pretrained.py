@@ -29,7 +29,7 @@ from workbench.errors import WorkbenchError
 from workbench.models.heads import POOLS, TaskModel
 from workbench.models.lm import LanguageModel, LMConfig
 from workbench.pipelines import PRETRAINED, PipelineSpec
-from workbench.pipelines.base import Prepared
+from workbench.pipelines.base import Prepared, split_parameters
 from workbench.pipelines.neural import NeuralPipeline, head_for
 from workbench.pipelines.settings import check_names, table, value
 from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
@@ -244,6 +244,14 @@ class PretrainedPipeline(NeuralPipeline):
 
     def train_config(self) -> TrainConfig:
         return self.training
+
+    def parameter_counts(self, prepared: PretrainedPrepared) -> dict:
+        """Pretrained: the token embedding and the encoder, and in prompt and in-context modes the LM head
+        that scores the verbalizers; the task head learns from the labels. The scratch control: nothing."""
+        model = self.build_model(prepared)
+        if self.spec.representation == "scratch-transformer":
+            return split_parameters(model, [])
+        return split_parameters(model, [model.embed, model.encoder] + ([model.head] if self.prompted else []))
 
     def trains(self, n: int) -> bool:
         return not (self.spec.mode == "icl" or (n == 0 and self.prompted))

@@ -24,7 +24,7 @@ from workbench.models.heads import POOLS, TaskModel
 from workbench.models.lstm import BiLSTMEncoder, LSTMConfig
 from workbench.models.transformer import TransformerConfig, TransformerEncoder
 from workbench.pipelines import ENCODERS, STATIC_REPRESENTATIONS, PipelineSpec
-from workbench.pipelines.base import Prepared
+from workbench.pipelines.base import Prepared, split_parameters
 from workbench.pipelines.neural import NeuralPipeline, head_for
 from workbench.pipelines.settings import check_names, table, value
 
@@ -145,3 +145,9 @@ class StaticPipeline(NeuralPipeline):
 
     def train_config(self) -> TrainConfig:
         return self.training
+
+    def parameter_counts(self, prepared: StaticPrepared) -> dict:
+        """Pretrained: the embedding matrix, when its vectors were trained on the corpus (not for `random`);
+        the encoder and the head learn from the labels."""
+        model = self.build_model(prepared)
+        return split_parameters(model, [] if self.spec.representation == "random" else [model.embed])

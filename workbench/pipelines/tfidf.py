@@ -55,6 +55,11 @@ class TfidfPipeline(Pipeline):
     def handles(cls, spec: PipelineSpec) -> bool:
         return spec.representation in CLASSICAL
 
+    def parameter_counts(self, prepared: Prepared) -> dict:
+        """Not a neural model: nothing is pretrained, and its weights (features x classes + a bias per class)
+        are all learned from the labels; their number depends on each point's own n-gram features."""
+        return {"total": None, "pretrained": 0, "from_labels": None, "note": "not a neural model"}
+
     def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary | None, device: str) -> Prepared:
         if task.kind != CLASSIFICATION:
             raise WorkbenchError(f"pipeline tfidf works on classification tasks only; "

@@ -53,12 +53,14 @@ def _size_ticks(ax, sizes) -> None:
     ax.set_xticks(sizes, [str(n) for n in sizes])
 
 
-def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pipelines=None) -> list[Path] | None:
+def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pipelines=None,
+                labels: dict | None = None) -> list[Path] | None:
     """Score vs number of labels n (log axis), one panel per split side by side.
 
     summaries_by_split: {split: summary from `stats.summarize`}, e.g. {"test": ..., "shifted": ...};
     empty summaries are left out. Each pipeline: mean markers joined by a line, and a shaded 95% CI
-    band over seeds. `pipelines` fixes the order (and so the style) of the lines across figures.
+    band over seeds. `pipelines` fixes the order (and so the style) of the lines across figures;
+    `labels` gives a pipeline's legend text (default: its name), in one legend below the panels.
     Writes PATH_STEM.png and PATH_STEM.svg; returns their paths, or None when there is nothing to draw.
     """
     panels = [(split, s) for split, s in summaries_by_split.items() if s]
@@ -78,15 +80,21 @@ def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pip
             st = style(i)
             ax.fill_between(ns, [x["ci_low"] for x in e], [x["ci_high"] for x in e], color=st["color"], alpha=0.15,
                             linewidth=0)
-            ax.plot(ns, [x["mean"] for x in e], label=_label(pipeline), marker=st["marker"], linestyle=st["linestyle"],
-                    color=st["color"], markersize=6, linewidth=1.6, markerfacecolor="white", markeredgewidth=1.4)
+            ax.plot(ns, [x["mean"] for x in e], label=_label((labels or {}).get(pipeline, pipeline)),
+                    marker=st["marker"], linestyle=st["linestyle"], color=st["color"], markersize=6, linewidth=1.6,
+                    markerfacecolor="white", markeredgewidth=1.4)
         _size_ticks(ax, stats.sizes_of(summary))
         ax.set_xlabel("labeled training examples n (log scale)")
         ax.set_title(_label(f"{task}: {split} split"))
         ax.grid(True, alpha=0.3)
-    axes[0][0].set_ylabel(_label(f"{metric} (mean over seeds, 95% CI band)"))
-    axes[0][-1].legend(loc="lower right", fontsize=8, frameon=True)
+    axes[0][0].set_ylabel(_label(f"{metric} (mean over seeds, 95% interval band)"))
+    handles, names = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:  # a pipeline measured only on a later panel still gets its entry
+        more = [(h, n) for h, n in zip(*ax.get_legend_handles_labels()) if n not in names]
+        handles, names = handles + [h for h, _ in more], names + [n for _, n in more]
     fig.tight_layout()
+    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=True,
+               ncol=1 if len(panels) == 1 else 2)
     return _save(fig, path_stem)
 
 

@@ -1,8 +1,8 @@
 """Turn finished comparison runs into a report: report.html, report.md (and report.pdf) with figures/.
 
-The steps live in their own modules: `loading` reads a run folder, `prose` writes the generated
-sentences, `document` builds the blocks (sections, tables, figures), `writers` writes HTML,
-Markdown and PDF.
+The steps live in their own modules: `loading` reads a run folder, `protocol` reads how its points
+were selected and what each model pretrained, `prose` writes the generated sentences, `document`
+builds the blocks (sections, tables, figures), `writers` writes HTML, Markdown and PDF.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.experiments.store import RESULTS_FILE
-from workbench.report import stats
+from workbench.report import protocol, stats
 from workbench.report.document import comparison_blocks, run_blocks
 from workbench.report.loading import load_run
 from workbench.report.writers import Report, write_documents
@@ -31,9 +31,10 @@ def write_report(folder, pdf: bool = True) -> Report:
     run = load_run(folder)
     _require_results(run)
     blocks = run_blocks(run, folder / "figures")
-    title = f"{run['task']} on {run['corpus']}: data-efficiency report"
+    title = protocol.qualified(f"{run['task']} on {run['corpus']}: data-efficiency report", run)
     subtitle = (f"run {run['name']} · primary metric {run['metric']} · "
-                f"{len(stats.pipelines_of(run['summaries']['test']))} pipelines · {len(run['results'])} results")
+                f"{len(stats.pipelines_of(run['summaries']['test']))} pipelines · {len(run['results'])} results · "
+                + (protocol.ORACLE if protocol.oracle(run) else "few-shot dev selection"))
     return write_documents(folder, "report", title, subtitle, blocks, run["warnings"], pdf)
 
 
@@ -52,5 +53,5 @@ def write_comparison_report(folders, out_folder, pdf: bool = True) -> Report:
     warnings = [w for r in runs for w in r["warnings"]]
     blocks = comparison_blocks(runs, out_folder / "figures")
     title = "Comparison: " + " vs ".join(r["name"] for r in runs)
-    subtitle = " · ".join(f"{r['name']}: {r['task']} on {r['corpus']}" for r in runs)
+    subtitle = " · ".join(protocol.qualified(f"{r['name']}: {r['task']} on {r['corpus']}", r) for r in runs)
     return write_documents(out_folder, "report", title, subtitle, blocks, warnings, pdf)

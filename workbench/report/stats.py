@@ -21,6 +21,7 @@ from scipy import stats as _st
 from workbench.experiments.store import PointResult
 
 INTERVAL_METHOD = "95% t-interval over seeds on the logit scale (inside [0, 1])"
+ALPHA = 0.05  # the paired t-test's level: below it, a difference counts as resolved
 
 
 def metric_value(result: PointResult, split: str, metric: str) -> float | None:
@@ -213,6 +214,29 @@ def ci_overlap(summary, a: str, b: str, n: int) -> bool:
     """Whether the 95% CIs of pipelines a and b at n overlap (closed intervals)."""
     x, y = summary[(a, n)], summary[(b, n)]
     return bool(x["ci_low"] <= y["ci_high"] and y["ci_low"] <= x["ci_high"])
+
+
+def separation(summary, results, a: str, b: str, n: int, split: str, metric: str) -> dict:
+    """Whether pipelines a and b are resolved at n: their 95% intervals (each over 2 or more seeds) are
+    apart, or the paired t-test over seeds gives p < ALPHA. The report's prose states a lead, a
+    reversal or a labels-to-match only for resolved differences.
+
+    Returns {"resolved", "apart": intervals apart, "p": the paired test's p (nan: no test possible),
+    "why": the reason in words}.
+    """
+    enough_seeds = summary[(a, n)]["k"] >= 2 and summary[(b, n)]["k"] >= 2
+    apart = enough_seeds and not ci_overlap(summary, a, b, n)
+    p = paired_comparison(results, a, b, n, split, metric)["p"]
+    significant = math.isfinite(p) and p < ALPHA
+    test = f"paired t-test p = {p:.2g}" if math.isfinite(p) else "no paired t-test possible"
+    if apart:
+        why = "95% intervals apart"
+    elif significant:
+        why = f"{test} < {ALPHA}"
+    else:
+        why = (f"95% intervals overlap, {test}" if enough_seeds else "fewer than 2 seeds") + \
+            (f" (not below {ALPHA})" if math.isfinite(p) else "")
+    return {"resolved": apart or significant, "apart": apart, "p": p, "why": why}
 
 
 def ranking(summary, n: int) -> list[str]:
