@@ -118,15 +118,15 @@ def _train_one_by_one(pipeline: NeuralPipeline, prepared: Prepared, results: lis
     for result in results:
         started = time.perf_counter()
         dev = _Dev(prepared, protocol, result)
-        fitted, best = [], None
+        models, fitted = [], []
         for _, train_cfg in configs:
             model, train_items = _setup(pipeline, prepared, result)
             fitted.append(fit(model, train_items, dev.items, dev.examples, task, train_cfg, result["seed"], device))
-            if best is None or fitted[-1].best_dev > best[1].best_dev:
-                best = (model, fitted[-1], train_cfg)
-        model, _, train_cfg = best
-        _evaluate(task, prepared.encoded, model, result, device, train_cfg.precision)
-        dev_metrics = evaluate(model, dev.items, dev.examples, task, device, train_cfg.precision)
+            models.append(model)
+        model = models[chosen_index([one.best_dev for one in fitted])]
+        precision = configs[0][1].precision
+        _evaluate(task, prepared.encoded, model, result, device, precision)
+        dev_metrics = evaluate(model, dev.items, dev.examples, task, device, precision)
         _record(result, protocol, configs, fitted, dev_metrics, len(dev.indices), time.perf_counter() - started, 1)
 
 
