@@ -1,5 +1,6 @@
 """The fused core's contract: K replicas in lockstep = K separate runs (core.train.fit)."""
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from workbench.core.batching import collate
 from workbench.core.folded_attention import attend, replica_folding
 from workbench.core.fused import ReplicaStack, fit_fused, stack_batches, without_dropout
 from workbench.core.train import TrainConfig, fit
-from workbench.data.subsets import subset
+from workbench.data.subsets import dev_subset, subset
 from workbench.data.tasks import resolve_task
 from workbench.data.vocab import build_vocab
 from workbench.errors import WorkbenchError
@@ -37,9 +38,12 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
     task = resolve_task(task_name)
     settings = SETTINGS[pipeline]
     prepared = prepare(pipeline, task, CORPUS, vocab, settings)
-    # different subset sizes, seeds and data orders; patience 1 lets replicas stop at different steps
+    # different subset sizes, seeds and data orders; patience 1 lets replicas stop at different steps;
+    # each replica selects on its own point's dev subset, with its own rate (a tuning grid's configurations)
     points = [(16, 0), (40, 1), (40, 2)]
-    dev, dev_examples = prepared.encoded["dev"][:80], task.splits["dev"][:80]
+    cfgs = [replace(CFG, lr=CFG.lr * times) for times in (1.0, 1 / 3, 3.0)]
+    dev, dev_examples = prepared.encoded["dev"], task.splits["dev"]
+    subsets = [dev_subset(task, n, s) for n, s in points]
 
     def model_for(seed):
         torch.manual_seed(seed)
@@ -47,10 +51,10 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
 
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for n, s in points]
     fused_models = [model_for(s) for _, s in points]
-    fused = fit_fused(fused_models, trains, [s for _, s in points], dev, dev_examples, task, CFG)
-    for (n, seed), train, fused_model, got in zip(points, trains, fused_models, fused):
+    fused = fit_fused(fused_models, trains, [s for _, s in points], dev, dev_examples, task, cfgs, dev_subsets=subsets)
+    for (_, seed), train, fused_model, got, cfg, chosen in zip(points, trains, fused_models, fused, cfgs, subsets):
         model = model_for(seed)
-        want = fit(model, train, dev, dev_examples, task, CFG, seed)
+        want = fit(model, train, [dev[i] for i in chosen], [dev_examples[i] for i in chosen], task, cfg, seed)
         assert (got.steps, got.best_step) == (want.steps, want.best_step)
         assert got.best_dev == pytest.approx(want.best_dev, abs=1e-9)
         for (s1, loss1, dev1), (s2, loss2, dev2) in zip(got.history, want.history):
@@ -58,7 +62,17 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
             assert (math.isnan(loss1) and math.isnan(loss2)) or loss1 == pytest.approx(loss2, rel=1e-4)
         for name, p in model.named_parameters():  # each ends on its own best-on-dev weights
             # Adam normalizes float noise in near-zero gradients up to about one step (lr) in a few weights
-            torch.testing.assert_close(dict(fused_model.named_parameters())[name], p, rtol=1e-3, atol=CFG.lr)
+            torch.testing.assert_close(dict(fused_model.named_parameters())[name], p, rtol=1e-3, atol=cfg.lr)
+
+
+def test_fused_replicas_share_the_optimizer_settings(vocab):
+    task = resolve_task("micro-sentiment")
+    prepared = prepare("random+lstm", task, CORPUS, vocab, SETTINGS["random+lstm"])
+    models = [prepared.pipeline.build_model(prepared) for _ in range(2)]
+    trains = [[prepared.encoded["train"][i] for i in subset(task, 16, s)] for s in (0, 1)]
+    with pytest.raises(ValueError, match="weight_decay"):
+        fit_fused(models, trains, [0, 1], prepared.encoded["dev"], task.splits["dev"], task,
+                  [CFG, replace(CFG, weight_decay=0.1)])
 
 
 def test_replicas_stop_at_their_own_step(vocab):

@@ -5,12 +5,15 @@ import pytest
 import torch
 from conftest import run_main
 
+from workbench.data.subsets import dev_size
 from workbench.data.tasks import resolve_task
 from workbench.data.vocab import build_vocab
 from workbench.pipelines.run import prepare, run_point
+from workbench.pipelines.tuning import Protocol
 
 CORPUS = "microworld:200000"
 SMALL_LSTM = {"encoder": {"hidden": 64}, "train": {"max_steps": 450, "max_epochs": 15}}
+RECIPE_ONLY = Protocol(grid=1)  # what the vectors (or labels) add under the hand-set recipe, without tuning's cost
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +29,8 @@ def sentiment():
 def test_word2vec_vectors_carry_tail_polarity(vocab, sentiment):
     """The shifted split uses only adjectives the labeled train split never shows: their polarity
     can only come from the unlabeled corpus, so word2vec+lstm must beat random+lstm there by far."""
-    w2v = run_point(prepare("word2vec+lstm", sentiment, CORPUS, vocab, SMALL_LSTM), 1000, 0)
-    rnd = run_point(prepare("random+lstm", sentiment, CORPUS, vocab, SMALL_LSTM), 1000, 0)
+    w2v = run_point(prepare("word2vec+lstm", sentiment, CORPUS, vocab, SMALL_LSTM), 1000, 0, protocol=RECIPE_ONLY)
+    rnd = run_point(prepare("random+lstm", sentiment, CORPUS, vocab, SMALL_LSTM), 1000, 0, protocol=RECIPE_ONLY)
     assert w2v["metrics"]["test"]["accuracy"] >= 0.85
     assert w2v["metrics"]["shifted"]["accuracy"] >= 0.75
     assert w2v["metrics"]["shifted"]["accuracy"] - rnd["metrics"]["shifted"]["accuracy"] >= 0.2
@@ -61,11 +64,12 @@ def test_every_task_kind_trains(vocab, task_name, pipeline, metric):
     for split in ("test", "shifted", "dev"):
         assert 0.0 <= result["metrics"][split][metric] <= 1.0
     assert result["fit"]["steps"] == 40
+    assert result["examples"]["dev"] == result["selection"]["dev_size"] == dev_size(task, 64)
 
 
 def test_tagging_learns_homographs_from_labels(vocab):
     task = resolve_task("micro-tagging")
-    result = run_point(prepare("random+lstm", task, CORPUS, vocab, SMALL_LSTM), 500, 0)
+    result = run_point(prepare("random+lstm", task, CORPUS, vocab, SMALL_LSTM), 500, 0, protocol=RECIPE_ONLY)
     assert result["metrics"]["test"]["token_accuracy"] >= 0.9
 
 
@@ -80,6 +84,14 @@ def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
     assert json.loads((out / "config.json").read_text())["pipeline"] == "tfidf"
     env = json.loads((out / "environment.json").read_text())
     assert env["torch"] and env["python"] and "cpu_count" in env
+    assert recorded["selection"]["dev"] == "few" and recorded["selection"]["dev_size"] == 200
+    oracle = run_main("finetune", "--pipeline", "tfidf", "--n", "200", "--seed", "1", "--dev", "full", "--grid", "2",
+                      "--out", str(tmp_path / "oracle"))
+    assert oracle.returncode == 0, oracle.stderr
+    assert "selected on 500 dev examples (full)" in oracle.stdout
+    assert json.loads((tmp_path / "oracle" / "config.json").read_text())["dev"] == "full"
+    selection = json.loads((tmp_path / "oracle" / "results.json").read_text())["selection"]
+    assert selection["dev"] == "full" and selection["dev_size"] == 500 and len(selection["configs"]) == 2
 
 
 def test_pipeline_names_are_listed_in_help():

@@ -1,13 +1,32 @@
-"""The fair protocol: each point selects on a dev subset of about its own size."""
+"""The fair protocol: each point selects on a dev subset of about its own size, over the same
+number of configurations for every trained pipeline (pipelines.tuning)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
+import torch
+from conftest import run_main
 
+from workbench.core.fused import without_dropout
+from workbench.core.train import evaluate, fit
 from workbench.data.subsets import MIN_DEV_PER_CLASS, dev_size, dev_subset, subset
 from workbench.data.tasks import resolve_task
 from workbench.data.types import CLASSIFICATION, Example, Task
+from workbench.data.vocab import build_vocab
+from workbench.errors import WorkbenchError
+from workbench.experiments.config import build_config
+from workbench.experiments.runner import run_compare
+from workbench.pipelines.run import prepare, run_point, run_points
+from workbench.pipelines.tuning import GRID_SIZE, TUNING_GRID, Protocol
+
+CORPUS = "microworld:100000"
+TINY_TRAIN = {"max_steps": 12, "min_steps": 12}
+TINY = {"random+lstm": {"train": TINY_TRAIN, "encoder": {"hidden": 16, "dropout": 0.0}},
+        "random+transformer": {"train": TINY_TRAIN,
+                               "encoder": {"d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers": 1}},
+        "scratch-transformer": {"train": TINY_TRAIN}}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +65,101 @@ def test_a_rare_class_still_gets_two_dev_examples():
         counts = Counter(dev[i].label for i in dev_subset(task, n, 0))
         assert counts["b"] >= 2 and counts["a"] >= 2
     assert set(dev_subset(task, 4, 0)) <= set(dev_subset(task, 8, 0))
+
+
+def test_every_family_recipe_offers_the_same_number_of_configurations():
+    assert {len(recipe.grid) for recipe in TUNING_GRID.values()} == {GRID_SIZE}
+    assert set(TUNING_GRID) == {"lstm", "transformer", "scratch", "finetune", "probe", "prompt", "tfidf"}
+    with pytest.raises(WorkbenchError, match="--grid"):
+        Protocol(grid=GRID_SIZE + 1)
+    with pytest.raises(WorkbenchError, match="--dev"):
+        build_config(dev="oracle")
+
+
+@pytest.fixture(scope="module")
+def tiny_compare(tmp_path_factory):
+    """Every trained family kind, few-shot selection, grid 2: (folder, results lines)."""
+    config = build_config(task="micro-sentiment", corpus=CORPUS, pipelines=list(TINY) + ["tfidf"], sizes="8,24",
+                          seeds="2", grid="2", out=str(tmp_path_factory.mktemp("protocol") / "run"))
+    config.settings = TINY
+    folder = run_compare(config, progress=False, report=False)
+    return folder, [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
+
+
+def test_every_trained_pipeline_tries_the_same_configurations_on_its_own_dev(tiny_compare, sentiment):
+    folder, lines = tiny_compare
+    assert len(lines) == 4 * 2 * 2
+    assert json.loads((folder / "config.json").read_text())["dev"] == "few"
+    for line in lines:
+        selection = line["selection"]
+        assert len(selection["configs"]) == 2, line["pipeline"]
+        assert selection["dev"] == "few" and selection["dev_size"] == dev_size(sentiment, line["n"])
+        assert line["examples"] == {"test": 1000, "shifted": 1000, "dev": selection["dev_size"]}
+        scores = [config["dev_score"] for config in selection["configs"]]
+        assert selection["chosen"] == scores.index(max(scores)), "the best on dev, ties to the first"
+        primary = line["metrics"]["dev"]["accuracy"]
+        assert primary == pytest.approx(scores[selection["chosen"]]), "dev metrics: the chosen one on its dev subset"
+    lstm = next(line for line in lines if line["pipeline"] == "random+lstm")
+    assert [c["lr"] for c in lstm["selection"]["configs"]] == pytest.approx([2e-3, 2e-3 / 3])
+    assert lstm["fit"]["train_config"]["lr"] == lstm["selection"]["configs"][lstm["selection"]["chosen"]]["lr"]
+
+
+def test_dev_full_is_recorded_in_config_and_results(tmp_path, sentiment):
+    out = tmp_path / "run"
+    result = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--dev", "full",
+                      "--corpus", CORPUS, "--out", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "config.json").read_text())["dev"] == "full"
+    line = json.loads((out / "results.jsonl").read_text())
+    assert line["selection"]["dev"] == "full" and line["selection"]["dev_size"] == len(sentiment.splits["dev"])
+    assert len(line["selection"]["configs"]) == GRID_SIZE
+    again = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--corpus", CORPUS,
+                     "--out", str(out), "--quiet")
+    assert again.returncode == 2 and "another config" in again.stderr, "few and full selection never share a folder"
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return build_vocab(CORPUS)
+
+
+def test_grid_1_full_dev_is_the_recipe_alone(vocab, sentiment):
+    """--grid 1 --dev full trains and selects exactly as the hand-set recipe did before tuning:
+    the point's seeded init, fit on its subset with early stopping on the whole dev split."""
+    prepared = prepare("random+lstm", sentiment, CORPUS, vocab, TINY["random+lstm"])
+    got = run_point(prepared, 24, 1, protocol=Protocol("full", 1))
+    torch.manual_seed(1)
+    model = prepared.pipeline.build_model(prepared)
+    train = [prepared.encoded["train"][i] for i in subset(sentiment, 24, 1)]
+    want = fit(model, train, prepared.encoded["dev"], sentiment.splits["dev"], sentiment,
+               prepared.pipeline.train_config(), 1)
+    assert got["fit"]["steps"] == want.steps and got["fit"]["best_dev"] == want.best_dev
+    for split in ("test", "shifted", "dev"):
+        assert got["metrics"][split] == evaluate(model, prepared.encoded[split], sentiment.splits[split], sentiment)
+
+
+def test_fused_points_and_configurations_equal_one_by_one(vocab, sentiment):
+    prepared = prepare("random+lstm", sentiment, CORPUS, vocab, TINY["random+lstm"])
+    build = prepared.pipeline.build_model
+    prepared.pipeline.build_model = lambda prep: without_dropout(build(prep))  # masks depend on the grouping
+    points = [(8, 0), (24, 1)]
+    fused = run_points(prepared, points, fused=True)
+    alone = run_points(prepared, points, fused=False)
+    for a, b in zip(fused, alone):
+        assert a["fit"]["fused_replicas"] == len(points) * GRID_SIZE and b["fit"]["fused_replicas"] == 1
+        assert a["selection"]["chosen"] == b["selection"]["chosen"]
+        assert [c["dev_score"] for c in a["selection"]["configs"]] == pytest.approx(
+            [c["dev_score"] for c in b["selection"]["configs"]])
+        for split in ("test", "shifted", "dev"):
+            assert a["metrics"][split]["accuracy"] == pytest.approx(b["metrics"][split]["accuracy"], abs=2e-3)
+
+
+def test_points_without_training_use_no_dev():
+    task = resolve_task("micro-sentiment")
+    prepared = prepare("clm:prompt", task, "microworld", build_vocab("microworld"))
+    result = run_point(prepared, 0, 0)
+    assert result["selection"] == {"dev": "none", "dev_size": 0}
+    assert "dev" not in result["metrics"] and set(result["examples"]) == {"test", "shifted"}
 
 
 def test_interval_is_a_logit_t_interval_inside_the_bounds():

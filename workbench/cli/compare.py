@@ -28,9 +28,16 @@ def register(sub) -> None:
     parser.add_argument("--budgets", action="store_true", default=None,
                         help="also fine-tune at fixed n on checkpoints of increasing pretraining compute")
     parser.add_argument("--budget-n", type=int, default=None, help="labels for --budgets (default 64)")
+    parser.add_argument("--dev", default=None,
+                        help="few (default): each point early-stops and picks its configuration on a dev subset of "
+                             "its own size; full: on the whole dev split (oracle selection)")
+    parser.add_argument("--grid", default=None,
+                        help="configurations each trained point tries, the first N of its family's row of "
+                             "pipelines.tuning.TUNING_GRID (default 3: the hand-set rate, a third, three times it)")
     parser.add_argument("--fuse", default=None,
-                        help="auto (default): train the points of a pipeline K at a time as one fused model, "
-                             "K chosen from the model size and device memory; off: one at a time; or a number K")
+                        help="auto (default): train the points of a pipeline and their configurations K replicas at "
+                             "a time as one fused model, K chosen from the model size and device memory (1 on a CPU); "
+                             "off: one at a time; or a number K")
     parser.add_argument("--workers", default=None,
                         help="local executor: auto (default: a process per CPU core, one on a GPU) or a number")
     parser.add_argument("--executor", default=None, help="local (default) or ray: run the fused groups as Ray tasks")
@@ -46,8 +53,8 @@ def run(args) -> int:
 
     config = build_config(args.config, task=args.task, corpus=args.corpus, pipelines=args.pipelines, sizes=args.sizes,
                           seeds=args.seeds, out=args.out, device=args.device, budgets=args.budgets,
-                          budget_n=args.budget_n, fuse=args.fuse, workers=args.workers, executor=args.executor,
-                          address=args.address, cpus_per_task=args.cpus_per_task,
+                          budget_n=args.budget_n, dev=args.dev, grid=args.grid, fuse=args.fuse, workers=args.workers,
+                          executor=args.executor, address=args.address, cpus_per_task=args.cpus_per_task,
                           task_options=task_options(args) or None)
     folder = run_compare(config, progress=not args.quiet)
     print(f"results: {folder / 'results.jsonl'}")

@@ -12,13 +12,15 @@ from workbench.errors import WorkbenchError
 from workbench.pipelines import describe_names
 from workbench.pipelines.registry import pipeline_for
 from workbench.pipelines.run import prepare, run_point
+from workbench.pipelines.tuning import GRID_SIZE, Protocol
 from workbench.runs import environment, resolve_device
 
 
 def register(sub) -> None:
     parser = sub.add_parser(
         "finetune", help="train one pipeline on a labeled subset (n, seed) and report test/shifted metrics",
-        description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on dev, and "
+        description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on a dev subset "
+                    "of n examples (each configuration of its tuning grid; --dev full: the whole dev split), and "
                     "report its metrics on the test and shifted test splits.\n\n" + describe_names(),
         epilog="example:\n  workbench finetune --pipeline word2vec+lstm --task micro-sentiment --n 256 --seed 0",
         formatter_class=Formatter)
@@ -38,6 +40,12 @@ def register(sub) -> None:
                         help="layer-wise learning-rate decay, e.g. 0.8 (default off)")
     parser.add_argument("--shots", type=int, default=None,
                         help=":icl pipelines: labeled examples written before each input (default 4, at most n)")
+    parser.add_argument("--dev", default="few",
+                        help="few (default): early-stop and pick the configuration on a dev subset of n examples; "
+                             "full: on the whole dev split (oracle selection)")
+    parser.add_argument("--grid", type=int, default=GRID_SIZE,
+                        help=f"configurations to try, the first N of the family's row of pipelines.tuning.TUNING_GRID "
+                             f"(default {GRID_SIZE})")
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
     add_task_column_options(parser)
     parser.set_defaults(func=run)
@@ -45,6 +53,12 @@ def register(sub) -> None:
 
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+
+
+def _tried(config: dict, chosen: bool) -> str:
+    """One configuration of the selection record: what it set and its dev score, `*` if chosen."""
+    settings = " ".join(f"{key}={value:g}" for key, value in config.items() if key != "dev_score")
+    return f"{settings} {config['dev_score']:.3f}{'*' if chosen else ''}"
 
 
 def run(args) -> int:
@@ -71,13 +85,14 @@ def run(args) -> int:
         settings["checkpoint"] = args.checkpoint
     pipeline = pipeline_for(args.pipeline, settings)  # an option this pipeline does not read is an error
     out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
+    protocol = Protocol(args.dev, args.grid)
     config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
-              "seed": args.seed, "device": device, "settings": settings}
+              "seed": args.seed, "device": device, "settings": settings, "dev": args.dev, "grid": args.grid}
     started = time.perf_counter()
     if n > 0 or pipeline.trains(0):
         subset(task, n, args.seed)  # validate n before any training (n = 0 is zero-shot where nothing is trained)
     prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
-    result = run_point(prepared, n, args.seed, device)
+    result = run_point(prepared, n, args.seed, device, protocol)
     result["prepare_info"] = prepared.info
     result["total_seconds"] = time.perf_counter() - started
     write_json(out / "config.json", config)
@@ -90,6 +105,10 @@ def run(args) -> int:
     if pre.get("tokens"):
         print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs "
               f"({pre.get('folder')})")
+    selection = result["selection"]
+    if selection["dev"] != "none":
+        print(f"  selected on {selection['dev_size']} dev examples ({selection['dev']}): "
+              + ", ".join(_tried(config, i == selection["chosen"]) for i, config in enumerate(selection["configs"])))
     for split, values in result["metrics"].items():
         shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
         print(f"  {split:8} {shown}")

@@ -9,8 +9,9 @@ LSTM's recurrence advances all K at once (our own LSTM: vmap has no rule for nn.
 model code is the same module a single run uses, so nothing is written twice.
 
 What stays per replica, exactly as `core.train.fit` does it for one run: its labeled subset,
-its seeded data order, its step count, warmup and decay, gradient-norm clipping, AdamW moments,
-dev evaluations, best state and early stopping. A replica that stops is removed from the
+its seeded data order, its dev subset, its learning rate and update budget (the configurations
+of a tuning grid are replicas too), its step count, warmup and decay, gradient-norm clipping,
+AdamW moments, dev evaluations, best state and early stopping. A replica that stops is removed from the
 stack (its best weights kept aside), so it neither updates nor costs compute. Replicas differ
 in batch rows (small subsets) and lengths: batches are padded with rows whose targets are
 ignored and with masked positions, which the models and losses are invariant to.
@@ -69,6 +70,8 @@ class _Replica:
 
     index: int
     train: list[Encoded]
+    dev: list[int]  # indices into the shared dev pool
+    cfg: TrainConfig
     generator: torch.Generator
     total: int
     eval_every: int
@@ -217,25 +220,50 @@ def predict_fused(stack: ReplicaStack, items: list[Encoded], precision: str = "a
     return out
 
 
+def score_subsets(stack: ReplicaStack, items: list[Encoded], examples: list[Example], subsets: list[list[int]],
+                  task: Task, precision: str = "auto") -> list[dict]:
+    """Each live replica's metrics on its own subset (indices into `items`), from one forward pass
+    over the union of the subsets."""
+    union = sorted(set().union(*subsets))
+    where = {index: position for position, index in enumerate(union)}
+    predictions = predict_fused(stack, [items[i] for i in union], precision)
+    return [score(task, [examples[i] for i in chosen], [replica[where[i]] for i in chosen])
+            for replica, chosen in zip(predictions, subsets)]
+
+
+SHARED_FIELDS = ("weight_decay", "clip_norm", "layer_decay", "precision")  # one fused optimizer and autocast
+
+
 def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds: list[int], dev: list[Encoded],
-              dev_examples: list[Example], task: Task, cfg: TrainConfig, device="cpu") -> list[FitResult]:
-    """`fit` for K models at once. Each model ends holding its own best-on-dev weights."""
+              dev_examples: list[Example], task: Task, cfg: TrainConfig | list[TrainConfig], device="cpu",
+              dev_subsets: list[list[int]] | None = None) -> list[FitResult]:
+    """`fit` for K models at once. Each model ends holding its own best-on-dev weights.
+
+    `cfg`: one for every replica, or one per replica (they may differ in rate and update budget,
+    not in SHARED_FIELDS). `dev_subsets`: each replica's dev, as indices into `dev` (default:
+    all of it); replica k then equals `fit` with the dev `[dev[i] for i in dev_subsets[k]]`."""
     started = time.perf_counter()
+    cfgs = cfg if isinstance(cfg, list) else [cfg] * len(models)
+    for name in SHARED_FIELDS:
+        if len({getattr(c, name) for c in cfgs}) > 1:
+            raise ValueError(f"fused replicas must share {name}; train configurations that differ in it apart")
+    subsets = dev_subsets or [list(range(len(dev)))] * len(models)
     stack = ReplicaStack(models, device)
-    optimizer = StackedAdamW(stack.params, _lr_scales(models[0], cfg), cfg.weight_decay, cfg.clip_norm)
+    optimizer = StackedAdamW(stack.params, _lr_scales(models[0], cfgs[0]), cfgs[0].weight_decay, cfgs[0].clip_norm)
+    precision = cfgs[0].precision
     replicas = []
-    for index, (train, seed) in enumerate(zip(trains, seeds)):
-        total, eval_every = plan_steps(len(train), cfg)
-        replicas.append(_Replica(index, train, torch.Generator().manual_seed(seed), total, eval_every,
-                                 max(1, int(cfg.warmup_frac * total))))
+    for index, (train, seed, one_cfg, subset) in enumerate(zip(trains, seeds, cfgs, subsets)):
+        total, eval_every = plan_steps(len(train), one_cfg)
+        replicas.append(_Replica(index, train, subset, one_cfg, torch.Generator().manual_seed(seed), total, eval_every,
+                                 max(1, int(one_cfg.warmup_frac * total))))
     primary = metrics.PRIMARY_METRIC[task.kind]
     best = {n: p.detach().clone() for n, p in stack.params.items()}  # by original replica index
-    for replica, predictions in zip(replicas, predict_fused(stack, dev, cfg.precision)):
-        replica.best_dev = score(task, dev_examples, predictions)[primary]
+    for replica, scores in zip(replicas, score_subsets(stack, dev, dev_examples, subsets, task, precision)):
+        replica.best_dev = scores[primary]
         replica.history.append((0, float("nan"), replica.best_dev))
     live = list(replicas)
     while True:
-        finished = [i for i, r in enumerate(live) if done_training(r.step, r.total, r.best_dev, r.since_best, cfg)]
+        finished = [i for i, r in enumerate(live) if done_training(r.step, r.total, r.best_dev, r.since_best, r.cfg)]
         if finished:
             keep = [i for i in range(len(live)) if i not in finished]
             live = [live[i] for i in keep]
@@ -244,12 +272,12 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
             stack.keep(keep)
             optimizer.keep(keep)
         stack.template.train()
-        tensors = stack_batches([r.next_batch(cfg.batch_size) for r in live])
+        tensors = stack_batches([r.next_batch(r.cfg.batch_size) for r in live])
         tensors = {k: v.to(device) for k, v in tensors.items()}
-        with autocast(device, cfg.precision):
+        with autocast(device, precision):
             losses = stack.losses(tensors)
         losses.float().sum().backward()
-        lrs = torch.tensor([cfg.lr * lr_factor(r.step, r.total, r.warmup) for r in live], device=device)
+        lrs = torch.tensor([r.cfg.lr * lr_factor(r.step, r.total, r.warmup) for r in live], device=device)
         steps = torch.tensor([r.step + 1 for r in live], dtype=torch.float32, device=device)
         optimizer.step(stack.params, lrs, steps)
         for replica, loss in zip(live, losses.detach().float().cpu().tolist()):
@@ -258,8 +286,9 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
         due = [i for i, r in enumerate(live) if r.step % r.eval_every == 0 or r.step == r.total]
         if due:
             evaluated = stack if len(due) == stack.size else stack.select(due)
-            for i, predictions in zip(due, predict_fused(evaluated, dev, cfg.precision)):
-                _record_evaluation(live[i], score(task, dev_examples, predictions)[primary], stack, i, best)
+            due_subsets = [live[i].dev for i in due]
+            for i, scores in zip(due, score_subsets(evaluated, dev, dev_examples, due_subsets, task, precision)):
+                _record_evaluation(live[i], scores[primary], stack, i, best)
     _load_best(models, best)
     seconds = time.perf_counter() - started
     return [FitResult(r.step, r.best_step, r.best_dev, seconds, r.history) for r in replicas]

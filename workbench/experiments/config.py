@@ -7,6 +7,8 @@ A TOML file uses the same names as the options:
     pipelines = ["word2vec+lstm", "clm:prompt", "random+lstm", "scratch-transformer"]
     sizes = [16, 64, 256, 1024, "full"]
     seeds = 3
+    dev = "few"      # or "full": select on the whole dev split (oracle selection)
+    grid = 3         # configurations each trained point tries (pipelines.tuning.TUNING_GRID)
     [settings."word2vec+lstm".train]
     max_steps = 400
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.pipelines.registry import pipeline_for
+from workbench.pipelines.tuning import GRID_SIZE, Protocol
 
 DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "random+lstm", "scratch-transformer"]
 DEFAULT_SIZES: list = [16, 64, 256, 1024]
@@ -40,7 +43,9 @@ class CompareConfig:
     executor: str = "local"  # "local" or "ray" (experiments.executors)
     address: str | None = None  # Ray cluster: "auto", HOST:PORT, or None = start a local one
     cpus_per_task: int = 1  # Ray: CPUs each fused group declares (on a GPU it declares one GPU)
-    fuse: str = "auto"  # "auto", "off" or a number K: train up to K points of a pipeline as one fused model
+    dev: str = "few"  # "few": each point selects on a dev subset of its size; "full": on the whole dev split (oracle)
+    grid: int = GRID_SIZE  # configurations each trained point tries: the first `grid` of its row of TUNING_GRID
+    fuse: str = "auto"  # "auto", "off" or a number K: up to K replicas (points x configurations) as one fused model
     workers: str = "auto"  # local executor: "auto" (a process per CPU core; one on a GPU) or a number
     settings: dict = field(default_factory=dict)  # per pipeline: {"train": {...}, "encoder": {...}, ...}
     task_options: dict = field(default_factory=dict)  # text_col, label_col, tag_col, word_col, labels
@@ -50,7 +55,11 @@ class CompareConfig:
 
     def identity(self) -> dict:
         """What makes two runs' points comparable: a rerun into the same folder must agree on these."""
-        return {"task": self.task, "corpus": self.corpus, "settings": self.settings, "task_options": self.task_options}
+        return {"task": self.task, "corpus": self.corpus, "settings": self.settings, "task_options": self.task_options,
+                "dev": self.dev, "grid": self.grid}
+
+    def protocol(self) -> Protocol:
+        return Protocol(self.dev, self.grid)
 
 
 def parse_sizes(text: str) -> list:
@@ -87,6 +96,13 @@ def parse_fuse(value) -> str:
     if text in ("auto", "off") or (text.isdigit() and int(text) >= 1):
         return text
     raise WorkbenchError(f"--fuse {value!r}: use auto, off, or a number of replicas such as 16")
+
+
+def parse_grid(value) -> int:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise WorkbenchError(f"--grid {value!r}: give a number of configurations per point, 1 to {GRID_SIZE}")
+    return int(text)
 
 
 def parse_workers(value) -> str:
@@ -133,7 +149,10 @@ def build_config(toml_path=None, **overrides) -> CompareConfig:
     if values.get("workers", "auto") != "auto" and values.get("executor") == "ray":
         raise WorkbenchError("--workers is for the local executor; with --executor ray, Ray places the tasks "
                              "(use --cpus-per-task)")
+    if "grid" in values:
+        values["grid"] = parse_grid(values["grid"])
     config = CompareConfig(**values)
+    config.protocol()  # checks dev and grid
     pipelines = [pipeline_for(name, config.settings.get(name)) for name in config.pipelines]  # checks the settings
     if len(set(config.pipelines)) != len(config.pipelines):
         raise WorkbenchError("--pipelines: a pipeline is listed twice")

@@ -23,6 +23,7 @@ from typing import Iterator
 
 from workbench.errors import WorkbenchError
 from workbench.pipelines.run import run_points
+from workbench.pipelines.tuning import Protocol
 from workbench.runs import resolve_device
 
 EXECUTORS = ("local", "ray")
@@ -43,17 +44,19 @@ def local_workers(choice: str, device: str, n_groups: int) -> int:
     return max(1, min(wanted, n_groups))
 
 
-def run_groups_locally(groups, prepared, device, workers: int = 1) -> Iterator[tuple]:
-    """Yield (pipeline, results) per group: in order in this process, or as they finish in `workers` processes."""
+def run_groups_locally(groups, prepared, device, protocol: Protocol, workers: int = 1) -> Iterator[tuple]:
+    """Yield (pipeline, results) per (pipeline, points, fused) group: in order in this process, or as
+    they finish in `workers` processes."""
     if workers <= 1:
-        for pipeline, points in groups:
-            yield pipeline, run_points(prepared[pipeline], points, device, fused=len(points) > 1)
+        for pipeline, points, fused in groups:
+            yield pipeline, run_points(prepared[pipeline], points, device, fused, protocol)
         return
-    needed = {pipeline: prepared[pipeline] for pipeline, _ in groups}
+    needed = {pipeline: prepared[pipeline] for pipeline, *_ in groups}
     # spawn, not fork: a forked copy of a process that already ran torch can deadlock in OpenMP
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
                              initargs=(needed, dict(os.environ))) as pool:
-        pending = {pool.submit(_local_group, pipeline, points, device): pipeline for pipeline, points in groups}
+        pending = {pool.submit(_local_group, pipeline, points, device, fused, protocol): pipeline
+                   for pipeline, points, fused in groups}
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -72,18 +75,18 @@ def _start_worker(prepared: dict, environ: dict) -> None:
     resolve_device("cpu")  # the same torch thread count as the driver (WORKBENCH_THREADS, default 1)
 
 
-def _local_group(pipeline, points, device):
-    return run_points(_WORKER_PREPARED[pipeline], points, device, fused=len(points) > 1)
+def _local_group(pipeline, points, device, fused, protocol):
+    return run_points(_WORKER_PREPARED[pipeline], points, device, fused, protocol)
 
 
-def _group_task(prepared, points, device):
+def _group_task(prepared, points, device, fused, protocol):
     """One fused group on a Ray worker. WORKBENCH_FAULT_ONCE (tests) names a file: the first task
     to find it missing creates it and kills its own worker, as a crashed machine would."""
     fault = os.environ.get("WORKBENCH_FAULT_ONCE")
     if fault and not os.path.exists(fault):
         open(fault, "w").close()
         os._exit(1)
-    return run_points(prepared, points, resolve_device(device), fused=len(points) > 1)
+    return run_points(prepared, points, resolve_device(device), fused, protocol)
 
 
 def _connect(address: str | None):
@@ -123,13 +126,14 @@ def _check_reachable(address: str) -> None:
                              f"`ray start --head`, or leave --address out to start a local one") from None
 
 
-def run_groups_on_ray(groups, prepared, device, address: str | None = None,
+def run_groups_on_ray(groups, prepared, device, protocol: Protocol, address: str | None = None,
                       cpus_per_task: int = 1) -> Iterator[tuple]:
-    """Submit every group, then yield (pipeline, results) in the order groups finish."""
+    """Submit every (pipeline, points, fused) group, then yield (pipeline, results) in the order groups finish."""
     ray = _connect(address)
     remote = ray.remote(**ray_task_options(device, cpus_per_task))(_group_task)
     shared = {name: ray.put(prep) for name, prep in prepared.items() if any(g[0] == name for g in groups)}
-    pending = {remote.remote(shared[pipeline], points, device): pipeline for pipeline, points in groups}
+    pending = {remote.remote(shared[pipeline], points, device, fused, protocol): pipeline
+               for pipeline, points, fused in groups}
     while pending:
         finished, _ = ray.wait(list(pending), num_returns=1)
         for ref in finished:

@@ -1,8 +1,10 @@
 """Run a comparison: prepare every pipeline once, then train and evaluate each missing
 (pipeline, n, seed) point, appending each result as it finishes. Rerunning resumes.
 
-Points of one pipeline are trained K at a time as one fused model (core.fused; `fuse`), grouped
-by neighbouring n so replicas stop at about the same step. Groups run in order of n (small-n
+Each point selects on its own few-shot dev subset over its family's tuning grid (`dev`, `grid`:
+pipelines.tuning). Points of one pipeline, with their grid configurations, are trained K
+replicas at a time as one fused model (core.fused; `fuse`), grouped by neighbouring n so
+replicas stop at about the same step. Groups run in order of n (small-n
 groups of every pipeline first), so an interrupted run already holds complete small-n
 comparisons; each group's results are appended as it finishes.
 """
@@ -42,13 +44,16 @@ def _check_folder(folder: Path, config: CompareConfig) -> None:
 
 
 def group_size(prepared: Prepared, config: CompareConfig, device) -> int:
-    """K for one pipeline: --fuse off = 1, a number = that, auto = from model size and device memory
-    (1 where the family has nothing to fuse)."""
+    """K replicas for one pipeline: --fuse off = 1, a number = that, auto = from model size and device
+    memory (1 where the family has nothing to fuse)."""
     return 1 if config.fuse == "off" else prepared.pipeline.group_size(prepared, config.fuse, device)
 
 
-def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> list[tuple[str, list]]:
-    """(pipeline, [(n, seed), ...]) groups of at most K points, neighbouring n together, small n first.
+def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> list[tuple[str, list, bool]]:
+    """(pipeline, [(n, seed), ...], fused) groups, neighbouring n together, small n first. A fused
+    group trains each of its points' `grid` configurations as a replica, so it holds K // grid
+    points (at least one); with K = 1 (a CPU under --fuse auto) points and configurations run
+    one after another.
 
     Groups are cut from the whole curve, never from what is left to do: with dropout, the masks a
     replica draws depend on its group, so a resumed run must rebuild the same groups to give the
@@ -56,8 +61,9 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
     groups = []
     for pipeline in config.pipelines:
         points = sorted((point.n, point.seed) for point in curve if point.pipeline == pipeline)
-        k = group_size(prepared[pipeline], config, device) if points else 1
-        groups += [(pipeline, points[i:i + k]) for i in range(0, len(points), k)]
+        replicas = group_size(prepared[pipeline], config, device) if points else 1
+        per_group = max(1, replicas // config.grid)
+        groups += [(pipeline, points[i:i + per_group], replicas > 1) for i in range(0, len(points), per_group)]
     return sorted(groups, key=lambda g: (g[1][0][0], config.pipelines.index(g[0])))
 
 
@@ -94,15 +100,16 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         prepared_info[pipeline] = prepared[pipeline].info
     write_json(folder / "prepared.json", prepared_info)
     missing = set(todo)
-    groups = [(pipeline, points) for pipeline, points in fused_groups(curve, prepared, config, device)
-              if any(Point("curve", pipeline, task.name, n, seed) in missing for n, seed in points)]
+    groups = [group for group in fused_groups(curve, prepared, config, device)
+              if any(Point("curve", group[0], task.name, n, seed) in missing for n, seed in group[1])]
+    protocol = config.protocol()
     if config.executor == "ray":
-        finished = run_groups_on_ray(groups, prepared, device, config.address, config.cpus_per_task)
+        finished = run_groups_on_ray(groups, prepared, device, protocol, config.address, config.cpus_per_task)
         bar.set_postfix_str(f"{len(groups)} groups on Ray")
     else:
         workers = local_workers(config.workers, device, len(groups))
         bar.set_postfix_str(f"{len(groups)} groups, {workers} worker process{'es' if workers > 1 else ''}")
-        finished = run_groups_locally(groups, prepared, device, workers)
+        finished = run_groups_locally(groups, prepared, device, protocol, workers)
     for pipeline, results in finished:  # only the driver writes, one line per point, as each group finishes
         for result in results:
             if Point("curve", pipeline, task.name, result["n"], result["seed"]) in missing:
@@ -143,8 +150,8 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
             task, config.corpus, vocab, device)
         bar.set_postfix_str(f"{pipeline} {record['checkpoint']}")
         points = [(config.budget_n, seed) for seed in seeds]
-        fused = len(points) > 1 and group_size(prep, config, device) > 1
-        for result in run_points(prep, points, device, fused=fused):
+        fused = group_size(prep, config, device) > 1
+        for result in run_points(prep, points, device, fused=fused, protocol=config.protocol()):
             store.append(PointResult.from_dict({**result, "kind": "budget", "checkpoint": record["checkpoint"],
                                                 "budget_flops": record["flops"], "budget_tokens": record["tokens"]}))
             bar.update(1)

@@ -30,7 +30,18 @@ class Point(NamedTuple):
 
 @dataclass
 class PointResult:
-    """One line of results.jsonl. Fields that are None are left out of the line."""
+    """One line of results.jsonl. Fields that are None are left out of the line.
+
+    SELECTION (pipelines.tuning), `selection` of a point:
+    - `dev`: "few" (early stopping, best state and configuration picked on a dev subset of the
+      point's size, data.subsets.dev_subset), "full" (on the whole dev split: oracle selection),
+      or "none" (a point that trains nothing: zero-shot, in-context);
+    - `dev_size`: how many dev examples it selected on (0 for "none"); metrics["dev"] are the
+      chosen model's scores on exactly these;
+    - `configs` (not for "none"): each configuration tried, in the order of its family's row of
+      TUNING_GRID, as what it sets (`lr`; tfidf: `C`) plus its `dev_score` (primary metric);
+    - `chosen`: the index in `configs` of the one evaluated on test and shifted test.
+    """
     pipeline: str
     n: int
     seed: int
@@ -38,7 +49,8 @@ class PointResult:
     examples: dict | None = None        # {split: how many examples its metrics were computed on}
     task: str | None = None
     kind: str = "curve"                 # "curve", or "budget": a pretraining checkpoint fine-tuned at fixed n
-    fit: dict | None = None             # how training went: steps, best dev score, train config, fused replicas
+    fit: dict | None = None             # how the chosen configuration trained: steps, best dev score, train config
+    selection: dict | None = None       # what the point selected on and among (SELECTION below)
     pretraining: dict | None = None     # the representation's pretraining: method, tokens, FLOPs, seconds
     seconds: float | None = None
     checkpoint: str | None = None       # budget points: the checkpoint, its FLOPs and tokens

@@ -16,6 +16,7 @@ from torch import nn
 from workbench.data.types import Task
 from workbench.data.vocab import Vocabulary
 from workbench.pipelines import PipelineSpec
+from workbench.pipelines.tuning import Protocol
 
 EVAL_SPLITS = ("test", "shifted")
 
@@ -51,8 +52,9 @@ class Pipeline(ABC):
         """Vocabulary, pretrained artifact, encoded splits: whatever every point on `task` starts from."""
 
     @abstractmethod
-    def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool) -> None:
-        """Train and evaluate each result's (n, seed) point; fill its metrics, fit and seconds."""
+    def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool, protocol: Protocol) -> None:
+        """Train and select each result's (n, seed) point as `protocol` says (pipelines.tuning), evaluate
+        the chosen model; fill its metrics, examples, selection, fit and seconds."""
 
     @abstractmethod
     def parameter_counts(self, prepared: Prepared) -> dict:
@@ -65,7 +67,7 @@ class Pipeline(ABC):
         return True
 
     def group_size(self, prepared: Prepared, fuse: str, device: str) -> int:
-        """How many points to train as one fused model, for --fuse auto or a number K (1: nothing to fuse)."""
+        """How many replicas to train as one fused model, for --fuse auto or a number K (1: nothing to fuse)."""
         return 1
 
     def budget_checkpoints(self, prepared: Prepared) -> list[dict]:

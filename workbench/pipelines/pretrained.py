@@ -32,19 +32,13 @@ from workbench.pipelines import PRETRAINED, PipelineSpec
 from workbench.pipelines.base import Prepared, split_parameters
 from workbench.pipelines.neural import NeuralPipeline, head_for
 from workbench.pipelines.settings import check_names, table, value
+from workbench.pipelines.tuning import TUNING_GRID
 from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
 from workbench.pretrain.folder import read_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "data" / "pretrained"
 OBJECTIVE_OF = {"mlm": "mlm", "clm": "clm", "plm": "plm", "lstm-lm": "clm", "scratch-transformer": "mlm"}
-# Fine-tuning recipes. A pretrained backbone's features only need adjusting (a smaller rate than
-# the static pipelines' 2e-3); the scratch Transformer gets the static one's rate, for the same
-# plateau (static.TRAIN_DEFAULTS). Every family gets the same update budget (TrainConfig's minimum
-# and epochs): 300 minimum steps instead of 120 left the scratch Transformer at chance for
-# n <= 256 all the same (.51/.50/.53, bench/NOTES.md) and cost 2.5 times as much.
-TRAIN_DEFAULTS = {"scratch": {"lr": 2e-3, "weight_decay": 0.01}, "finetune": {"lr": 3e-4, "weight_decay": 0.01},
-                  "probe": {"lr": 3e-3}, "prompt": {"lr": 1e-4, "weight_decay": 0.01}}
 POOL_DEFAULTS = {"mlm": "mean", "plm": "mean", "scratch-transformer": "mean", "clm": "last", "lstm-lm": "last"}
 DEFAULT_SHOTS = 4  # four micro-world reviews with their verdicts fill about half of a 256-token context
 
@@ -186,8 +180,9 @@ class PretrainedPrepared(Prepared):
 class PretrainedPipeline(NeuralPipeline):
     """`MODEL[:probe|:prompt|:icl]`: a whole pretrained language model (or the scratch control) under a head.
 
-    Settings: `train` (TrainConfig fields); `pool` (fine-tuned and probed); `shots` (:icl);
-    `backbone`, `checkpoint`, `steps`, `corpus` (which pretrained model: see load_backbone, lm_config).
+    Settings: `train` (TrainConfig fields over the recipe in tuning.TUNING_GRID); `pool` (fine-tuned
+    and probed); `shots` (:icl); `backbone`, `checkpoint`, `steps`, `corpus` (which pretrained model:
+    see load_backbone, lm_config).
     """
 
     def __init__(self, spec: PipelineSpec, settings: dict):
@@ -196,8 +191,8 @@ class PretrainedPipeline(NeuralPipeline):
         known = ["train"] + ([] if self.prompted else ["pool"]) + (["shots"] if spec.mode == "icl" else [])
         known += [] if scratch else ["backbone", "checkpoint", "steps", "corpus"]
         check_names(spec.name, settings, known)
-        recipe = "scratch" if scratch else "prompt" if self.prompted else spec.mode
-        self.training = table(spec.name, "train", TrainConfig, settings.get("train", {}), TRAIN_DEFAULTS[recipe])
+        self.recipe = TUNING_GRID["scratch" if scratch else "prompt" if self.prompted else spec.mode]
+        self.training = table(spec.name, "train", TrainConfig, settings.get("train", {}), self.recipe.train)
         self.pool = value(spec.name, settings, "pool", str, POOL_DEFAULTS[spec.representation], POOLS)
         self.shots = value(spec.name, settings, "shots", int, DEFAULT_SHOTS)
         if self.shots < 1:

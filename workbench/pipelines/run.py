@@ -11,6 +11,7 @@ from workbench.data.types import Task
 from workbench.data.vocab import Vocabulary, build_vocab
 from workbench.pipelines.base import Prepared
 from workbench.pipelines.registry import pipeline_for
+from workbench.pipelines.tuning import DEFAULT_PROTOCOL, Protocol
 
 
 def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: Vocabulary | None = None,
@@ -22,19 +23,21 @@ def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: V
     return family.prepare(task, corpus_name, vocab, device)
 
 
-def run_point(prepared: Prepared, n: int, seed: int, device: str = "cpu") -> dict:
-    """Train on the nested subset (n, seed), select on dev, evaluate on test and shifted test."""
-    return run_points(prepared, [(n, seed)], device, fused=False)[0]
+def run_point(prepared: Prepared, n: int, seed: int, device: str = "cpu",
+              protocol: Protocol = DEFAULT_PROTOCOL) -> dict:
+    """Train on the nested subset (n, seed), select on its dev, evaluate on test and shifted test."""
+    return run_points(prepared, [(n, seed)], device, fused=False, protocol=protocol)[0]
 
 
-def run_points(prepared: Prepared, points: list[tuple[int, int]], device: str = "cpu",
-               fused: bool = True) -> list[dict]:
-    """Several (n, seed) points of one pipeline. fused: train them as replicas of one fused model
-    (core.fused, same results as one by one); else one after another with core.train.fit.
-    Families with nothing to fuse (tf-idf, points without training) run each point alone."""
+def run_points(prepared: Prepared, points: list[tuple[int, int]], device: str = "cpu", fused: bool = True,
+               protocol: Protocol = DEFAULT_PROTOCOL) -> list[dict]:
+    """Several (n, seed) points of one pipeline, each selected as `protocol` says (few-shot dev,
+    tuning grid: pipelines.tuning). fused: train every point's configurations as replicas of one
+    fused model (core.fused, same results as one by one); else one after another with
+    core.train.fit. Families with nothing to fuse (tf-idf, points without training) run each point alone."""
     results = [{"pipeline": prepared.pipeline.name, "task": prepared.task.name, "n": n, "seed": seed, "metrics": {}}
                for n, seed in points]
-    prepared.pipeline.run(prepared, results, device, fused)
+    prepared.pipeline.run(prepared, results, device, fused, protocol)
     pretraining = prepared.info.get("pretraining", {"method": "none", "seconds": 0.0})
     for result in results:
         result["pretraining"] = pretraining

@@ -2,7 +2,8 @@
 (BiLSTM or a from-scratch Transformer) that learns all contextualization from the labels.
 
 Settings: `vectors` (VectorSettings), `encoder` (LSTMConfig or TransformerConfig fields),
-`train` (TrainConfig fields), `pool` (how a classification head reduces the sequence).
+`train` (TrainConfig fields over the recipe in tuning.TUNING_GRID), `pool` (how a classification
+head reduces the sequence).
 """
 from __future__ import annotations
 
@@ -27,12 +28,8 @@ from workbench.pipelines import ENCODERS, STATIC_REPRESENTATIONS, PipelineSpec
 from workbench.pipelines.base import Prepared, split_parameters
 from workbench.pipelines.neural import NeuralPipeline, head_for
 from workbench.pipelines.settings import check_names, table, value
+from workbench.pipelines.tuning import TUNING_GRID
 
-# A Transformer trained from random weights sits on a plateau before it learns (measured on
-# micro-sentiment, n=1024: lr 5e-4 stayed at chance, 2e-3 reached .64 after 960 steps), so it gets
-# a larger rate than a pretrained backbone would; every family gets the same update budget
-# (TrainConfig's minimum and epochs, see pretrained.TRAIN_DEFAULTS).
-TRAIN_DEFAULTS = {"lstm": {"lr": 2e-3}, "transformer": {"lr": 2e-3, "weight_decay": 0.01}}
 POOL_DEFAULTS = {"lstm": "max", "transformer": "mean"}
 ENCODER_CONFIGS = {"lstm": LSTMConfig, "transformer": TransformerConfig}
 
@@ -107,7 +104,8 @@ class StaticPipeline(NeuralPipeline):
         check_names(spec.name, settings, ("vectors", "encoder", "train", "pool"))
         self.vectors = table(spec.name, "vectors", VectorSettings, settings.get("vectors", {}))
         self.encoder_config = table(spec.name, "encoder", ENCODER_CONFIGS[spec.encoder], settings.get("encoder", {}))
-        self.training = table(spec.name, "train", TrainConfig, settings.get("train", {}), TRAIN_DEFAULTS[spec.encoder])
+        self.recipe = TUNING_GRID[spec.encoder]
+        self.training = table(spec.name, "train", TrainConfig, settings.get("train", {}), self.recipe.train)
         self.pool = value(spec.name, settings, "pool", str, POOL_DEFAULTS[spec.encoder], POOLS)
 
     @classmethod

@@ -1,4 +1,5 @@
-"""The classical anchor: TF-IDF over word unigrams and bigrams + logistic regression (C picked on dev)."""
+"""The classical anchor: TF-IDF over word unigrams and bigrams + logistic regression (C picked on the point's dev
+from its row of tuning.TUNING_GRID)."""
 from __future__ import annotations
 
 import time
@@ -14,32 +15,31 @@ from workbench.errors import WorkbenchError
 from workbench.pipelines import CLASSICAL, PipelineSpec
 from workbench.pipelines.base import EVAL_SPLITS, Pipeline, Prepared
 from workbench.pipelines.settings import check_names
+from workbench.pipelines.tuning import TUNING_GRID, Protocol, chosen_index, selection_record
 
 
 def _ngrams(tokens) -> list[str]:
     return list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-def fit_tfidf(task: Task, train: list[Example], seed: int):
-    """Returns (predict function over examples, chosen C, dev accuracy)."""
+def fit_tfidf(task: Task, train: list[Example], dev: list[Example], c_values: list[float], seed: int):
+    """One logistic regression per C on the same features; returns (predict function of the best
+    on `dev` (ties: the earlier C), the dev accuracy of each C)."""
     vectorizer = TfidfVectorizer(analyzer=_ngrams, sublinear_tf=True)
     features = vectorizer.fit_transform([ex.tokens for ex in train])
-    dev = task.splits["dev"]
     dev_features = vectorizer.transform([ex.tokens for ex in dev])
-    best = None
-    for c in (0.1, 1.0, 10.0, 100.0):
-        model = LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(features, [ex.label for ex in train])
-        accuracy = (model.predict(dev_features) == [ex.label for ex in dev]).mean()
-        if best is None or accuracy > best[2]:
-            best = (model, c, float(accuracy))
-    model, c, dev_accuracy = best
-    labels = list(model.classes_)
+    labels = [ex.label for ex in train]
+    models, scores = [], []
+    for c in c_values:
+        models.append(LogisticRegression(C=c, max_iter=2000, random_state=seed).fit(features, labels))
+        scores.append(float((models[-1].predict(dev_features) == [ex.label for ex in dev]).mean()))
+    model = models[chosen_index(scores)]
 
     def predict(examples: list[Example]) -> list[int]:
         predicted = model.predict(vectorizer.transform([ex.tokens for ex in examples]))
-        return [task.labels.index(labels[list(labels).index(p)]) for p in predicted]
+        return [task.labels.index(label) for label in predicted]
 
-    return predict, c, dev_accuracy
+    return predict, scores
 
 
 class TfidfPipeline(Pipeline):
@@ -66,14 +66,18 @@ class TfidfPipeline(Pipeline):
                                  f"{task.name} is a {task.kind} task")
         return Prepared(pipeline=self, task=task, corpus_name=corpus_name)
 
-    def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool) -> None:
-        task = prepared.task
+    def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool, protocol: Protocol) -> None:
+        task, configs = prepared.task, list(protocol.tried(TUNING_GRID["tfidf"]))
         for result in results:
             started = time.perf_counter()
-            train_examples = [task.splits["train"][i] for i in subset(task, result["n"], result["seed"])]
-            predict, c, dev_accuracy = fit_tfidf(task, train_examples, result["seed"])
-            result["fit"] = {"C": c, "best_dev": dev_accuracy}
-            for split in EVAL_SPLITS + ("dev",):
-                if split in task.splits:
-                    result["metrics"][split] = score(task, task.splits[split], predict(task.splits[split]))
+            n, seed = result["n"], result["seed"]
+            train_examples = [task.splits["train"][i] for i in subset(task, n, seed)]
+            dev = [task.splits["dev"][i] for i in protocol.dev_indices(task, n, seed)]
+            predict, scores = fit_tfidf(task, train_examples, dev, [config["C"] for config in configs], seed)
+            result["selection"] = selection_record(protocol, len(dev), configs, scores, chosen_index(scores))
+            result["fit"] = {"C": configs[chosen_index(scores)]["C"], "best_dev": max(scores)}
+            evaluated = {split: task.splits[split] for split in EVAL_SPLITS if split in task.splits} | {"dev": dev}
+            for split, examples in evaluated.items():
+                result["metrics"][split] = score(task, examples, predict(examples))
+            result["examples"] = {split: len(examples) for split, examples in evaluated.items()}
             result["seconds"] = time.perf_counter() - started
