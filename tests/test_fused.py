@@ -55,14 +55,21 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
     for (_, seed), train, fused_model, got, cfg, chosen in zip(points, trains, fused_models, fused, cfgs, subsets):
         model = model_for(seed)
         want = fit(model, train, [dev[i] for i in chosen], [dev_examples[i] for i in chosen], task, cfg, seed)
-        assert (got.steps, got.best_step) == (want.steps, want.best_step)
-        assert got.best_dev == pytest.approx(want.best_dev, abs=1e-9)
+        # the same computation up to float rounding: a dev prediction that sits on a tie may flip, so dev
+        # scores agree to one scored unit (a sentence or a token) and the best step may differ only between
+        # steps whose dev scores tie to that unit
+        unit = 1 / sum(len(dev_examples[i].tokens) if task.kind == "tagging" else 1 for i in chosen)
+        assert got.steps == want.steps
         for (s1, loss1, dev1), (s2, loss2, dev2) in zip(got.history, want.history):
-            assert s1 == s2 and dev1 == pytest.approx(dev2)
+            assert s1 == s2 and dev1 == pytest.approx(dev2, abs=unit + 1e-9)
             assert (math.isnan(loss1) and math.isnan(loss2)) or loss1 == pytest.approx(loss2, rel=1e-4)
-        for name, p in model.named_parameters():  # each ends on its own best-on-dev weights
-            # Adam normalizes float noise in near-zero gradients up to about one step (lr) in a few weights
-            torch.testing.assert_close(dict(fused_model.named_parameters())[name], p, rtol=1e-3, atol=cfg.lr)
+        score_at = {step: score for step, _, score in want.history}
+        assert abs(score_at[got.best_step] - score_at[want.best_step]) <= unit + 1e-9
+        assert got.best_dev == pytest.approx(want.best_dev, abs=unit + 1e-9)
+        if got.best_step == want.best_step:
+            for name, p in model.named_parameters():  # each ends on its own best-on-dev weights
+                # Adam normalizes float noise in near-zero gradients up to about one step (lr) in a few weights
+                torch.testing.assert_close(dict(fused_model.named_parameters())[name], p, rtol=1e-3, atol=cfg.lr)
 
 
 def test_fused_replicas_share_the_optimizer_settings(vocab):

@@ -77,7 +77,7 @@ def test_each_input_holds_the_points_examples_each_answered_by_its_own_label(pre
         run_points(replace(prepared, task=task), [(16, 0)], fused=False)
     finally:
         handle.remove()
-    assert len(seen) == 3 * 8  # test, shifted and dev
+    assert len(seen) == 2 * 8  # test and shifted (an in-context point selects nothing: it scores no dev)
     train = task.splits["train"]
     labeled = {tuple(vocab.encode(train[i].tokens[:-1])): train[i].label for i in subset(task, 16, 0)}
     template, stop = vocab.encode(TEMPLATE), vocab.encode(["."])
