@@ -7,6 +7,7 @@ import torch
 
 from workbench.core.batching import IGNORE
 from workbench.core.kernels import cross_entropy
+from workbench.core.train import autocast
 from workbench.models.lm import LanguageModel, LMConfig
 from workbench.models.objectives import clm_targets, mlm_inputs, plm_masks
 from workbench.pretrain.options import PretrainConfig
@@ -27,24 +28,34 @@ def objective_batch(model_cfg: LMConfig, ids: torch.Tensor, generator: torch.Gen
     return {"ids": ids, "content": content, "query": query, "predicted": predicted}
 
 
+def precision(device) -> str:
+    """What the forward passes compute in: bf16 autocast on CUDA (tensor cores; the loss stays float32), float32
+    on the CPU, where bf16 is slower and less exact."""
+    return "bf16-autocast" if torch.device(device).type == "cuda" else "fp32"
+
+
 def batch_loss(model: LanguageModel, batch: dict):
-    """(mean loss over targets, number of targets, number predicted right) on a batch from `objective_batch`."""
+    """(mean loss over targets, number of targets, number predicted right) on a batch from `objective_batch`.
+
+    The LM head runs on the target positions only: with a 60k-word vocabulary its logits are most of a step's
+    memory traffic, so MLM and PLM never compute them for the positions they do not predict."""
     device = next(model.parameters()).device
     b = {name: tensor.to(device) for name, tensor in batch.items()}
     objective = model.cfg.objective
-    if objective == "mlm":
-        hidden = model.hidden(b["inputs"], b["pad_mask"])
-        chosen = b["targets"] != IGNORE
-        logits, gold = model.head(hidden[chosen]), b["targets"][chosen]
-    elif objective == "clm":
-        targets = clm_targets(b["ids"], b["pad_mask"])
-        logits = model(b["ids"], b["pad_mask"])
-        keep = targets != IGNORE
-        logits, gold = logits[keep], targets[keep]
-    else:
-        hidden = model.plm_hidden(b["ids"], b["content"], b["query"])
-        logits, gold = model.head(hidden[b["predicted"]]), b["ids"][b["predicted"]]
-    loss = cross_entropy(logits, gold)  # a fused Triton kernel on a GPU
+    with autocast(device):
+        if objective == "mlm":
+            hidden = model.hidden(b["inputs"], b["pad_mask"])
+            chosen = b["targets"] != IGNORE
+            hidden, gold = hidden[chosen], b["targets"][chosen]
+        elif objective == "clm":
+            targets = clm_targets(b["ids"], b["pad_mask"])
+            keep = targets != IGNORE
+            hidden, gold = model.hidden(b["ids"], b["pad_mask"])[keep], targets[keep]
+        else:
+            hidden = model.plm_hidden(b["ids"], b["content"], b["query"])
+            hidden, gold = hidden[b["predicted"]], b["ids"][b["predicted"]]
+        logits = model.head(hidden)
+    loss = cross_entropy(logits, gold).float()  # a fused Triton kernel on a GPU
     return loss, gold.numel(), (logits.argmax(-1) == gold).sum().item()
 
 
