@@ -213,7 +213,8 @@ def bench_graphs(device, ks: list[int], steps: int, stop_after: float) -> list[d
                          "speedup_fused": t["sequential_s"] / t["fused_s"],
                          "speedup_graphed": t["sequential_s"] / t["graphed_s"]})
             log(f"K={k} {pipeline}: sequential {t['sequential_s']:.2f} s, fused {t['fused_s']:.2f} s "
-                f"({rows[-1]['speedup_fused']:.1f}x), graphed {t['graphed_s']:.2f} s ({rows[-1]['speedup_graphed']:.1f}x)")
+                f"({rows[-1]['speedup_fused']:.1f}x), graphed {t['graphed_s']:.2f} s "
+                f"({rows[-1]['speedup_graphed']:.1f}x)")
     return rows
 
 
@@ -254,7 +255,8 @@ def fused_only(device, name: str, args) -> int:
                                                "bench": rows}, indent=2, default=str))
     for c in checks:
         print(f"{'PASS' if c.get('ok') else 'FAIL'}  {c['kernel']}  {c.get('max_rel_err', c.get('error'))}")
-    print(f"{'pipeline':22} {'K':>3} {'sequential s':>12} {'fused s':>8} {'graphed s':>9} {'fused x':>8} {'graphed x':>9}")
+    print(f"{'pipeline':22} {'K':>3} {'sequential s':>12} {'fused s':>8} {'graphed s':>9} {'fused x':>8} "
+          f"{'graphed x':>9}")
     for r in rows:
         if "error" in r:
             print(f"ERROR {r['error']}")

@@ -81,10 +81,12 @@ def remake_command(name: str, run_set: str, steps: int) -> str:
 def worker(args) -> None:
     """Load the corpus, wait for every other worker, calibrate the steps to the budget under shared load, train."""
     options = run_options(args.preset, args.worker, args.smoke)
-    model_cfg, cfg = options.configs()
-    corpus, vocab = resolve_corpus(options.corpus), build_vocab(options.corpus)
     work = Path(args.work)
-    (work / f"{args.worker}.ready").touch()
+    try:
+        model_cfg, cfg = options.configs()
+        corpus, vocab = resolve_corpus(options.corpus), build_vocab(options.corpus)
+    finally:  # ready, or failed: either way the others need not wait for this one
+        (work / f"{args.worker}.ready").touch()
     deadline = time.time() + 600
     while len(list(work.glob("*.ready"))) < args.expect and time.time() < deadline:
         time.sleep(0.2)
@@ -257,6 +259,7 @@ def run_session(args) -> None:
     procs = {}
     for name in names:
         command = [sys.executable, __file__, "--worker", name, "--preset", args.preset, "--work", str(session.work),
+                   "--out", str(session.out),
                    "--seconds", str(args.seconds), "--calibrate", str(args.calibrate), "--device", args.device,
                    "--expect", str(len(names))] + (["--smoke"] if args.smoke else [])
         procs[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL,

@@ -13,7 +13,7 @@ backbone must read the tokens the pipelines give it), so the embedding alone is 
     d = 192, tied     11.5M + 6 layers x 12 d^2 = 2.7M      28.6 MB  fits: `imdb-clm`, `imdb-mlm`, `imdb-plm`
     d = 160, tied      9.6M + 12 layers x 12 d^2 = 3.7M     26.8 MB  fits: `imdb-clm-deep` (depth for width)
     d = 112, untied   13.4M + 6 layers x 12 d^2 = 0.9M      28.9 MB  fits: `imdb-clm-untied` (tying, at equal bytes)
-    LSTM d = 208, tied, 3 layers of 208: 12.5M + 1.0M       27.3 MB  fits: `imdb-lstm` (ULMFiT's design, narrower)
+    LSTM d = 208, tied, 3 layers of 208: 12.5M + 1.0M       27.2 MB  fits: `imdb-lstm` (ULMFiT's design, narrower)
 
 A subword vocabulary (16k pieces: 3.1M parameters at d = 192) would leave room for d = 384 x 6 layers; it needs
 the whole-model pipelines to tokenize task text into pieces (and tagging to align pieces with words), which is
@@ -52,9 +52,9 @@ PRESETS = {
                               "the CLM with its own output layer at the same bytes: d 112, 6 layers (28.9 MB)"),
     "imdb-mlm": Preset(replace(_REAL_TEXT, objective="mlm"), "BERT-style masked LM, the size of imdb-clm"),
     "imdb-plm": Preset(replace(_REAL_TEXT, objective="plm"), "XLNet-style permutation LM, the size of imdb-clm"),
-    "imdb-lstm": Preset(replace(_REAL_TEXT, arch="lstm", objective="clm", d_model=208, lstm_hidden=208,
+    "imdb-lstm": Preset(replace(_REAL_TEXT, arch="lstm", objective="clm", d_model=208, heads=4, lstm_hidden=208,
                                 lstm_layers=3),
-                        "ULMFiT-style LSTM LM: 3 layers of 208, tied (27.3 MB)"),
+                        "ULMFiT-style LSTM LM: 3 layers of 208, tied (27.2 MB)"),
 }
 
 
