@@ -302,7 +302,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.device = "cpu"
-        torch.set_num_threads(1)
+    torch.set_num_threads(1 if args.smoke else 2)  # six workers and two tokenizers share the host's 16 cores
     if args.bring is None:
         args.bring = ",".join(DEFAULT_BRING[args.preset])
     if args.worker:
