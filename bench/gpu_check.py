@@ -9,6 +9,8 @@ core benchmarks at sizes that fill the GPU, a short table last. Under 5 minutes 
    fused run stays finite;
 4. bench/core (a) fused vs sequential, (b) our LSTM vs cuDNN, (c) Transformer MFU (eager, then
    torch.compile if it pays).
+With --fused-only (what bench/pretrain/gpu_session.py runs when time remains): only the fused core from CUDA
+graphs (`core.graphs`) against eager, then K runs sequential / fused / fused from graphs.
 Exits 1 if a check fails (the benchmarks still run, so one call gives every figure).
 """
 from __future__ import annotations
@@ -126,6 +128,96 @@ def check_fused_contract(device) -> list[dict]:
     return rows
 
 
+def fused_runs(pipeline: str, k: int, device, n: int = 256, corpus: str = "microworld:300000"):
+    """(models(), trains, seeds, dev, dev_examples, task) for K runs of `pipeline` on micro-sentiment, without
+    dropout (so the CUDA-graph path captures them: `core.graphs.capturable`)."""
+    from workbench.core.fused import without_dropout
+    from workbench.data.subsets import subset
+    from workbench.data.tasks import resolve_task
+    from workbench.data.vocab import build_vocab
+    from workbench.pipelines.run import prepare
+
+    task = resolve_task("micro-sentiment")
+    prepared = prepare(pipeline, task, corpus, build_vocab(corpus), {}, str(device))
+    seeds = list(range(k))
+    trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for s in seeds]
+
+    def models():
+        out = []
+        for s in seeds:
+            torch.manual_seed(s)
+            out.append(without_dropout(prepared.pipeline.build_model(prepared)))
+        return out
+
+    return models, trains, seeds, prepared.encoded["dev"][:128], task.splits["dev"][:128], task
+
+
+def check_graphs(device) -> list[dict]:
+    """Fused runs replayed from CUDA graphs = the same fused runs eager (fp32 losses, same stopping steps)."""
+    from workbench.core.fused import fit_fused
+    from workbench.core.graphs import cuda_graphs
+    from workbench.core.train import TrainConfig
+
+    rows = []
+    for pipeline in ("random+lstm", "scratch-transformer"):
+        models, trains, seeds, dev, dev_examples, task = fused_runs(pipeline, 4, device, n=48)
+        cfg = TrainConfig(max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision="fp32")
+        eager = fit_fused(models(), trains, seeds, dev, dev_examples, task, cfg, device)
+        with cuda_graphs():
+            graphed = fit_fused(models(), trains, seeds, dev, dev_examples, task, cfg, device)
+        err = 0.0
+        for got, want in zip(graphed, eager):
+            if (got.steps, got.best_step) != (want.steps, want.best_step):
+                err = float("inf")
+            for h1, h2 in zip(got.history[1:], want.history[1:]):
+                err = max(err, abs(h1[1] - h2[1]) / abs(h2[1]))
+        rows.append({"kernel": f"fused from CUDA graphs = fused eager {pipeline} (fp32 losses)", "max_rel_err": err,
+                     "ok": err < 1e-3, "nan": not math.isfinite(err)})
+    return rows
+
+
+def time_three_ways(runs, k: int, steps: int, device) -> dict:
+    """Seconds for K runs (`fused_runs`' tuple) one after another, fused, and fused from CUDA graphs."""
+    from bench.core.run import timed
+    from workbench.core.fused import fit_fused
+    from workbench.core.graphs import cuda_graphs
+    from workbench.core.train import TrainConfig, fit
+
+    models, trains, seeds, dev, dev_examples, task = runs
+    cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10 ** 6)
+
+    def sequential(count=k):
+        for model, train, s in list(zip(models(), trains, seeds))[:count]:
+            fit(model, train, dev, dev_examples, task, cfg, s, device)
+
+    def fused():
+        fit_fused(models(), trains, seeds, dev, dev_examples, task, cfg, device)
+
+    def graphed():
+        with cuda_graphs():
+            fused()
+
+    return {"sequential_s": timed(sequential, device, 1, warmup=lambda: sequential(1)),
+            "fused_s": timed(fused, device, 2), "graphed_s": timed(graphed, device, 2)}
+
+
+def bench_graphs(device, ks: list[int], steps: int, stop_after: float) -> list[dict]:
+    """K runs (n = 256, exactly `steps` updates, no dropout) one after another, fused, and fused from CUDA graphs."""
+    rows = []
+    for k in ks:
+        for pipeline in ("scratch-transformer", "random+lstm"):
+            if time.perf_counter() > stop_after:
+                return rows
+            t = time_three_ways(fused_runs(pipeline, k, device), k, steps, device)
+            rows.append({"bench": "fused+graphs", "pipeline": pipeline, "K": k, "steps": steps, **t,
+                         "speedup_fused": t["sequential_s"] / t["fused_s"],
+                         "speedup_graphed": t["sequential_s"] / t["graphed_s"]})
+            log(f"K={k} {pipeline}: sequential {t['sequential_s']:.2f} s, fused {t['fused_s']:.2f} s "
+                f"({rows[-1]['speedup_fused']:.1f}x), graphed {t['graphed_s']:.2f} s "
+                f"({rows[-1]['speedup_graphed']:.1f}x)")
+    return rows
+
+
 def run_checks(device, skip_kernels: bool = False) -> list[dict]:
     rows = []
     try:
@@ -146,6 +238,34 @@ def run_checks(device, skip_kernels: bool = False) -> list[dict]:
     return rows
 
 
+def fused_only(device, name: str, args) -> int:
+    """`--fused-only`: the CUDA-graph check and the three-way timing, a table, the JSON."""
+    ks = [int(k) for k in args.ks.split(",")]
+    try:
+        checks = check_graphs(device)
+    except Exception as exc:  # a failed capture must not hide the eager figures
+        checks = [{"kernel": "graphs", "ok": False, "error": repr(exc)[:300]}]
+    log("check graphs done")
+    try:
+        rows = bench_graphs(device, ks, args.steps, STARTED + args.max_seconds)
+    except Exception as exc:
+        rows = [{"bench": "fused+graphs", "error": repr(exc)[:300]}]
+    if args.json:
+        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__, "checks": checks,
+                                               "bench": rows}, indent=2, default=str))
+    for c in checks:
+        print(f"{'PASS' if c.get('ok') else 'FAIL'}  {c['kernel']}  {c.get('max_rel_err', c.get('error'))}")
+    print(f"{'pipeline':22} {'K':>3} {'sequential s':>12} {'fused s':>8} {'graphed s':>9} {'fused x':>8} "
+          f"{'graphed x':>9}")
+    for r in rows:
+        if "error" in r:
+            print(f"ERROR {r['error']}")
+            continue
+        print(f"{r['pipeline']:22} {r['K']:3} {r['sequential_s']:12.2f} {r['fused_s']:8.2f} {r['graphed_s']:9.2f} "
+              f"{r['speedup_fused']:8.1f} {r['speedup_graphed']:9.1f}")
+    return 0 if all(c.get("ok") for c in checks) else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", default=None)
@@ -154,6 +274,9 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=280,
                         help="skip what is left of the benchmarks once this much time has passed (a table still prints)")
     parser.add_argument("--skip-kernels", action="store_true", help="skip kernels.self_check (Triton compiles take ~20 s)")
+    parser.add_argument("--fused-only", action="store_true",
+                        help="only the fused core with and without CUDA graphs: graphed = eager, then K runs "
+                             "sequential / fused / fused from graphs (no dropout, so every variant can be captured)")
     parser.add_argument("--dry-run-cpu", action="store_true",
                         help="run the whole script on the CPU at tiny sizes, to check it before spending GPU time")
     args = parser.parse_args()
@@ -169,6 +292,8 @@ def main() -> int:
         torch.backends.cudnn.allow_tf32 = False
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu (dry run)"
     log(f"{name}, torch {torch.__version__}")
+    if args.fused_only:
+        return fused_only(device, name, args)
     checks = run_checks(device, args.skip_kernels)
     from bench.core.run import bench_fused, bench_lstm, bench_mfu, table
 

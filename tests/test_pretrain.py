@@ -5,10 +5,10 @@ import pytest
 import torch
 from conftest import run_main
 from safetensors.torch import load_file
-from workbench.commands_pretrain import options_from_args
 
 from workbench import pretrain as pt
 from workbench.cli import build_parser
+from workbench.cli.pretrain import options_from_args
 from workbench.data.tasks import resolve_corpus
 from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError

@@ -10,9 +10,9 @@ import os
 import platform
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
-import gensim
 import numpy
 import sklearn
 import torch
@@ -43,10 +43,19 @@ def git_revision() -> str | None:
         return None
 
 
+def installed_version(package: str) -> str | None:
+    """A package's version without importing it, None if absent: pretraining records gensim's version but does
+    not use it, and runs on machines without it (a GPU lease carries only what it needs)."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def environment(device: str) -> dict:
     env = {
         "workbench": workbench.__version__, "git_revision": git_revision(),
-        "python": sys.version.split()[0], "torch": torch.__version__, "gensim": gensim.__version__,
+        "python": sys.version.split()[0], "torch": torch.__version__, "gensim": installed_version("gensim"),
         "scikit_learn": sklearn.__version__, "numpy": numpy.__version__,
         "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": device,

@@ -60,7 +60,8 @@ class _FoldedAttention(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         q, k, v, mask = ctx.saved_tensors
-        with torch.random.fork_rng(devices=[q.device] if q.is_cuda else []):
+        # without dropout there is no RNG state to replay (and none may be read while a CUDA graph is captured)
+        with torch.random.fork_rng(devices=[q.device] if q.is_cuda else [], enabled=bool(ctx.dropout_p)):
             if ctx.dropout_p:
                 torch.cuda.set_rng_state(ctx.rng, q.device) if q.is_cuda else torch.set_rng_state(ctx.rng)
             inputs, out = _sdpa_on_graph(q, k, v, mask, ctx.dropout_p)
@@ -79,7 +80,7 @@ class _FoldedAttention(torch.autograd.Function):
 
         q, k, v = fold(q, in_dims[0]), fold(k, in_dims[1]), fold(v, in_dims[2])
         mask = None if mask is None else fold(mask, in_dims[3], q.shape[0] // size)
-        out = _FoldedAttention.apply(q, k, v, mask, dropout_p, _rng_state(q.device))
+        out = _FoldedAttention.apply(q, k, v, mask, dropout_p, _rng_state(q.device) if dropout_p else None)
         return out.reshape(size, -1, *out.shape[1:]), 0
 
 

@@ -30,8 +30,9 @@ import torch
 from torch.func import functional_call, vmap
 
 from workbench import metrics
-from workbench.core.batching import IGNORE, Batch, Encoded, batches, eval_batches
+from workbench.core.batching import Batch, Encoded, batches, eval_batches
 from workbench.core.folded_attention import replica_folding
+from workbench.core.graphs import PAD_VALUES, FusedStep
 from workbench.core.train import FitResult, TrainConfig, autocast, done_training, lr_factor, plan_steps, score
 from workbench.data.types import Example, Task
 
@@ -46,9 +47,7 @@ def stack_batches(parts: list[Batch]) -> dict[str, torch.Tensor]:
     rows = max(b.ids.shape[0] for b in parts)
     width = max(b.ids.shape[1] for b in parts)
     stacked = {}
-    fills = {"ids": 0, "pad_mask": False, "labels": IGNORE, "tags": IGNORE, "starts": IGNORE, "ends": IGNORE,
-             "span_mask": False, "offsets": 1}
-    for name, fill in fills.items():
+    for name, fill in PAD_VALUES.items():
         if getattr(parts[0], name) is None:
             continue
         padded = []
@@ -251,6 +250,7 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
     stack = ReplicaStack(models, device)
     optimizer = StackedAdamW(stack.params, _lr_scales(models[0], cfgs[0]), cfgs[0].weight_decay, cfgs[0].clip_norm)
     precision = cfgs[0].precision
+    train_step = FusedStep(stack, optimizer, device, precision)  # from CUDA graphs under `graphs.cuda_graphs()`
     replicas = []
     for index, (train, seed, one_cfg, subset) in enumerate(zip(trains, seeds, cfgs, subsets)):
         total, eval_every = plan_steps(len(train), one_cfg)
@@ -274,12 +274,9 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
         stack.template.train()
         tensors = stack_batches([r.next_batch(r.cfg.batch_size) for r in live])
         tensors = {k: v.to(device) for k, v in tensors.items()}
-        with autocast(device, precision):
-            losses = stack.losses(tensors)
-        losses.float().sum().backward()
         lrs = torch.tensor([r.cfg.lr * lr_factor(r.step, r.total, r.warmup) for r in live], device=device)
         steps = torch.tensor([r.step + 1 for r in live], dtype=torch.float32, device=device)
-        optimizer.step(stack.params, lrs, steps)
+        losses = train_step(tensors, lrs, steps)
         for replica, loss in zip(live, losses.detach().float().cpu().tolist()):
             replica.running.append(loss)
             replica.step += 1

@@ -8,8 +8,10 @@ from pathlib import Path
 from workbench.artifacts import artifact_dir
 from workbench.data.tasks import resolve_corpus
 from workbench.data.vocab import Vocabulary, build_vocab
+from workbench.errors import WorkbenchError
 from workbench.models.lm import LMConfig
 from workbench.pretrain import folder
+from workbench.pretrain.budget import calibrated_config
 from workbench.pretrain.distributed import check_world, launch
 from workbench.pretrain.loop import pretrain_in_group
 from workbench.pretrain.options import PretrainConfig
@@ -17,13 +19,18 @@ from workbench.pretrain.options import PretrainConfig
 
 def pretrain_cached(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, out: Path | None = None,
                     device: str = "cpu", progress: bool = True, vocab: Vocabulary | None = None,
-                    nproc: int = 1) -> tuple[Path, dict]:
+                    nproc: int = 1, time_budget: float | None = None) -> tuple[Path, dict]:
     """Pretrain into `out`, or into the artifact cache keyed by (corpus, vocabulary, config), in `nproc` local
-    processes (DDP; the config's batch is the global batch, so the cache key does not depend on nproc)."""
+    processes (DDP; the config's batch is the global batch, so the cache key does not depend on nproc).
+    With `time_budget` (seconds) the steps are those that fit it on this device (`budget`), not cfg's."""
     check_world(cfg.batch_size, nproc)
+    if time_budget is not None and nproc > 1:
+        raise WorkbenchError("--time-budget calibrates one process; with --nproc give --steps instead")
     corpus = resolve_corpus(corpus_name)
     vocab = vocab or build_vocab(corpus_name)
     model_cfg.vocab_size = len(vocab)
+    if time_budget is not None:
+        cfg, _ = calibrated_config(model_cfg, cfg, corpus, vocab, device, time_budget)
     if out is None:
         out = artifact_dir("backbone", {"model": model_cfg.to_dict(), "pretrain": asdict(cfg), "corpus": corpus_name,
                                         "vocab": vocab.fingerprint()})

@@ -6,7 +6,8 @@
     checkpoints/         step_NNNNNNN.safetensors, kept at log-spaced steps (the compute axis)
     last.safetensors     what a resume loads: the weights ...
     last.state.pt        ... and the optimizer, schedule, step and seconds (a weights_only torch file)
-    model.safetensors    the final weights; with final.json (the last record) and provenance.json when done
+    model.safetensors    the final weights (float32; float16 after `save_half`, for shipping); with final.json (the
+                         last record) and provenance.json when done
 """
 from __future__ import annotations
 
@@ -133,6 +134,23 @@ def finish(out: Path, model: LanguageModel, final: dict, device: str, processes:
     _save_tensors(model_tensors(model), Path(out) / MODEL)
     write_json(Path(out) / FINAL, final)
     write_provenance(out, device, processes=processes)
+
+
+def save_half(folder) -> dict:
+    """Rewrite the finished model.safetensors in float16, the form that ships (half the bytes; `load_model` reads
+    it back into float32 weights), and update its provenance: sha256 and dtype. Checkpoints stay float32."""
+    path = Path(folder) / MODEL
+    tensors = load_file(str(path))
+    _save_tensors({k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}, path)
+    return update_provenance(folder, sha256=sha256_of(path), dtype="float16", bytes=path.stat().st_size)
+
+
+def update_provenance(folder, **fields) -> dict:
+    """Add to a finished folder's provenance.json (the command that remakes it, say, when a script ran it)."""
+    path = Path(folder) / PROVENANCE
+    record = {**json.loads(path.read_text(encoding="utf-8")), **fields}
+    write_json(path, record)
+    return record
 
 
 def write_provenance(folder, device: str, processes: int = 1) -> dict:

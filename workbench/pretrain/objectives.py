@@ -7,6 +7,7 @@ import torch
 
 from workbench.core.batching import IGNORE
 from workbench.core.kernels import cross_entropy
+from workbench.core.train import autocast
 from workbench.models.lm import LanguageModel, LMConfig
 from workbench.models.objectives import clm_targets, mlm_inputs, plm_masks
 from workbench.pretrain.options import PretrainConfig
@@ -27,30 +28,43 @@ def objective_batch(model_cfg: LMConfig, ids: torch.Tensor, generator: torch.Gen
     return {"ids": ids, "content": content, "query": query, "predicted": predicted}
 
 
-def batch_loss(model: LanguageModel, batch: dict):
-    """(mean loss over targets, number of targets, number predicted right) on a batch from `objective_batch`."""
+def precision(device) -> str:
+    """What the forward passes compute in: bf16 autocast on CUDA (tensor cores; the loss stays float32), float32
+    on the CPU, where bf16 is slower and less exact."""
+    return "bf16-autocast" if torch.device(device).type == "cuda" else "fp32"
+
+
+def batch_loss(model: LanguageModel, batch: dict, exact_loss: bool = False):
+    """(mean loss over targets, number of targets, number predicted right) on a batch from `objective_batch`.
+    `exact_loss`: the loss from float32 logits (validation); under bf16 autocast the loss value is otherwise
+    rounded to bf16 (steps of 0.016 near 4 nats; its gradient is not).
+
+    The LM head runs on the target positions only: with a 60k-word vocabulary its logits are most of a step's
+    memory traffic, so MLM and PLM never compute them for the positions they do not predict."""
     device = next(model.parameters()).device
     b = {name: tensor.to(device) for name, tensor in batch.items()}
     objective = model.cfg.objective
-    if objective == "mlm":
-        hidden = model.hidden(b["inputs"], b["pad_mask"])
-        chosen = b["targets"] != IGNORE
-        logits, gold = model.head(hidden[chosen]), b["targets"][chosen]
-    elif objective == "clm":
-        targets = clm_targets(b["ids"], b["pad_mask"])
-        logits = model(b["ids"], b["pad_mask"])
-        keep = targets != IGNORE
-        logits, gold = logits[keep], targets[keep]
-    else:
-        hidden = model.plm_hidden(b["ids"], b["content"], b["query"])
-        logits, gold = model.head(hidden[b["predicted"]]), b["ids"][b["predicted"]]
-    loss = cross_entropy(logits, gold)  # a fused Triton kernel on a GPU
+    with autocast(device):
+        if objective == "mlm":
+            hidden = model.hidden(b["inputs"], b["pad_mask"])
+            chosen = b["targets"] != IGNORE
+            hidden, gold = hidden[chosen], b["targets"][chosen]
+        elif objective == "clm":
+            targets = clm_targets(b["ids"], b["pad_mask"])
+            keep = targets != IGNORE
+            hidden, gold = model.hidden(b["ids"], b["pad_mask"])[keep], targets[keep]
+        else:
+            hidden = model.plm_hidden(b["ids"], b["content"], b["query"])
+            hidden, gold = hidden[b["predicted"]], b["ids"][b["predicted"]]
+        logits = model.head(hidden)
+    loss = cross_entropy(logits.float() if exact_loss else logits, gold).float()  # a fused Triton kernel on a GPU
     return loss, gold.numel(), (logits.argmax(-1) == gold).sum().item()
 
 
-def lm_loss(model: LanguageModel, ids: torch.Tensor, generator: torch.Generator, mask_id: int):
+def lm_loss(model: LanguageModel, ids: torch.Tensor, generator: torch.Generator, mask_id: int,
+            exact_loss: bool = False):
     """(mean loss over targets, number of targets, number predicted right) for the model's objective."""
-    return batch_loss(model, objective_batch(model.cfg, ids, generator, mask_id))
+    return batch_loss(model, objective_batch(model.cfg, ids, generator, mask_id), exact_loss)
 
 
 class ObjectiveLoss(torch.nn.Module):
@@ -93,7 +107,7 @@ def validate(model: LanguageModel, valid: torch.Tensor, cfg: PretrainConfig, mas
     blocks = valid[: n_blocks * cfg.seq_len].view(n_blocks, cfg.seq_len)
     total_loss = total_targets = total_correct = 0.0
     for i in range(0, n_blocks, cfg.batch_size):
-        loss, n, correct = lm_loss(model, blocks[i:i + cfg.batch_size], generator, mask_id)
+        loss, n, correct = lm_loss(model, blocks[i:i + cfg.batch_size], generator, mask_id, exact_loss=True)
         total_loss += loss.item() * n
         total_targets += n
         total_correct += correct

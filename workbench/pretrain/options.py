@@ -11,7 +11,7 @@ from workbench.models.transformer import TransformerConfig
 OBJECTIVES = ("mlm", "clm", "plm")
 ARCHS = ("transformer", "lstm")
 POSITIONS = ("learned", "rotary")
-SIZES = ("steps", "batch_size", "seq_len", "d_model", "layers", "heads", "d_ff")
+SIZES = ("steps", "batch_size", "seq_len", "d_model", "layers", "heads", "d_ff", "lstm_hidden", "lstm_layers")
 
 # Sized by measurement (bench/NOTES.md): on the micro-world a d=128 CLM leaves the unigram plateau
 # after a few million tokens and uses polarity between 4M and 8M, but reads negation only by ~38M
@@ -54,6 +54,8 @@ class PretrainOptions:
     d_ff: int = 512
     positions: str = "learned"
     tie_embeddings: bool = False
+    lstm_hidden: int | None = None  # None: 2 x d_model (the LSTM LM's default); d_model allows tied embeddings
+    lstm_layers: int = 2
     lr: float = 1e-3
     seed: int = 0
 
@@ -76,6 +78,9 @@ class PretrainOptions:
                                  f"pick sizes that divide")
         if self.arch == "lstm" and self.objective != "clm":
             raise WorkbenchError(f"--arch lstm trains a causal LM: use --objective clm (not {self.objective})")
+        if self.arch == "lstm" and self.tie_embeddings and (self.lstm_hidden or 2 * self.d_model) != self.d_model:
+            raise WorkbenchError(f"--tie-embeddings with --arch lstm needs --lstm-hidden equal to --d-model "
+                                 f"({self.d_model}): the output layer is the input embedding")
 
     def configs(self) -> tuple[LMConfig, PretrainConfig]:
         """(model config, training config), validated; the model's vocab_size is set once the vocabulary is built."""
@@ -83,7 +88,8 @@ class PretrainOptions:
         transformer = TransformerConfig(d_model=self.d_model, n_layers=self.layers, n_heads=self.heads, d_ff=self.d_ff,
                                         positions=self.positions, max_len=max(256, self.seq_len))
         model = LMConfig(objective=self.objective, arch=self.arch, tie_embeddings=self.tie_embeddings,
-                         transformer=transformer, lstm_hidden=self.d_model * 2)
+                         transformer=transformer, lstm_hidden=self.lstm_hidden or self.d_model * 2,
+                         lstm_layers=self.lstm_layers)
         steps = self.steps or default_steps(self.corpus)
         return model, PretrainConfig(steps=steps, batch_size=self.batch_size, seq_len=self.seq_len, lr=self.lr,
                                      seed=self.seed)
