@@ -25,7 +25,7 @@ from workbench.errors import WorkbenchError
 from workbench.pipelines.registry import pipeline_for
 from workbench.pipelines.tuning import GRID_SIZE, Protocol
 
-DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "random+lstm", "scratch-transformer"]
+DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "clm", "random+lstm", "scratch-transformer"]
 DEFAULT_SIZES: list = [16, 64, 256, 1024]
 
 
