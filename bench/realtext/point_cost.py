@@ -16,7 +16,7 @@ import os
 import time
 
 from workbench.data.tasks import resolve_task
-from workbench.data.vocab import build_vocab
+from workbench.data.vocab import build_vocab, task_oov_rates
 from workbench.experiments.config import build_config
 from workbench.pipelines.run import prepare, run_point
 from workbench.runs import resolve_device
@@ -36,7 +36,9 @@ def main() -> None:
     config = build_config(preset=args.preset, task=args.task, pipelines=args.pipelines)
     device = resolve_device("cpu")
     task, vocab = resolve_task(config.task), build_vocab(config.corpus)
-    print(f"preset {args.preset}, task {task.name}, corpus {config.corpus} ({len(vocab):,} words), n={args.n}, "
+    oov = task_oov_rates(vocab, task)["dev"]
+    print(f"preset {args.preset}, task {task.name}, corpus {config.corpus} ({len(vocab):,} words: {task.name} dev OOV "
+          f"{oov:.2%}), n={args.n}, "
           f"seed 0, {os.environ.get('WORKBENCH_THREADS', '1')} thread(s); load average {os.getloadavg()[0]:.1f}",
           flush=True)
     print(f"{'pipeline':22} {'prepare s':>9} {'point wall s':>12} {'point CPU s':>11} {'steps':>6} {'test acc':>8}")

@@ -15,9 +15,9 @@ from workbench.pretrain.loop import pretrain_in_group
 from workbench.pretrain.objectives import TARGETS_PER_TOKEN, flops_per_step
 from workbench.pretrain.options import PretrainConfig
 
-# What one CPU core sustains pretraining the small models (d=128, 2 layers; 60k-word softmax): 25 GFLOP/s for
-# the CLM, 29 for the MLM, measured by bench/realtext/pretrain_speed.py (bench/NOTES.md, "Real text").
-CPU_CORE_FLOPS = 25e9
+# What one CPU core sustains pretraining the small models (d=128, 2 layers; 60k-word softmax), in FLOP/s: 25G
+# for the CLM, 29G for the MLM, 34G for the LSTM LM, measured by bench/realtext/pretrain_speed.py (bench/NOTES.md).
+CPU_CORE_FLOPS = {"transformer": 25e9, "lstm": 34e9}
 
 
 def pretrain_cached(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, out: Path | None = None,
@@ -46,7 +46,7 @@ def pretrain_cached(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, 
 def warn_cpu_cost(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str) -> None:
     """Say, before it starts, what a pretraining on the CPU will cost (FLOPs at what one core measured)."""
     flops = cfg.steps * flops_per_step(LanguageModel(model_cfg), cfg, TARGETS_PER_TOKEN[model_cfg.objective])
-    minutes = flops / CPU_CORE_FLOPS / 60
+    minutes = flops / CPU_CORE_FLOPS[model_cfg.arch] / 60
     tokens = cfg.steps * cfg.batch_size * cfg.seq_len
     print(f"workbench: warning: no {model_cfg.arch} {model_cfg.objective} backbone for corpus {corpus_name} is shipped "
           f"or cached: pretraining one now on the CPU ({cfg.steps:,} steps, {tokens:,} tokens, {flops:.1e} FLOPs): "
