@@ -47,10 +47,11 @@ def warn_cpu_cost(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str) ->
     """Say, before it starts, what a pretraining on the CPU will cost (FLOPs at what one core measured)."""
     flops = cfg.steps * flops_per_step(LanguageModel(model_cfg), cfg, TARGETS_PER_TOKEN[model_cfg.objective])
     minutes = flops / CPU_CORE_FLOPS[model_cfg.arch] / 60
+    cost = f"about {minutes:,.0f} minutes" if minutes >= 1 else "under a minute"
     tokens = cfg.steps * cfg.batch_size * cfg.seq_len
     print(f"workbench: warning: no {model_cfg.arch} {model_cfg.objective} backbone for corpus {corpus_name} is shipped "
           f"or cached: pretraining one now on the CPU ({cfg.steps:,} steps, {tokens:,} tokens, {flops:.1e} FLOPs): "
-          f"about {minutes:,.0f} minutes on one core. It is cached for later runs; on a GPU it takes minutes.",
+          f"{cost} on one core. It is cached for later runs; on a GPU it takes minutes.",
           flush=True)
 
 
