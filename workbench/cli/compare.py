@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from workbench.cli.common import add_command, add_task_column_options, task_options
-from workbench.experiments.config import build_config
+from workbench.experiments.config import build_config, load_preset, preset_names
 from workbench.experiments.runner import run_compare
 
 
@@ -11,7 +11,8 @@ def register(sub) -> None:
         sub, "compare", "data-efficiency curves: every pipeline at every labeled size and seed, then a lab report",
         "workbench compare                     # the embedded default (micro-world, micro-sentiment)\n"
         "  workbench compare --corpus wikitext2 --task sst2 --sizes 100,1000,10000 --out runs/sst2\n"
-        "  workbench compare --config lab.toml --out runs/lab1", run,
+        "  workbench compare --config lab.toml --out runs/lab1\n"
+        "  workbench compare --preset imdb-sst2 --out runs/imdb-sst2   # the real-text lab (README: Real text)", run,
         description="Prepare each pipeline once from the same unlabeled corpus (static vectors; a pretrained model), "
                     "then fine-tune every pipeline on the same nested labeled subsets for each size and seed, "
                     "evaluate on test and shifted test, and write curves and a lab report. "
@@ -22,6 +23,11 @@ def register(sub) -> None:
                         help="comma-separated pipeline names (see `workbench finetune --help`)")
     parser.add_argument("--sizes", default=None, help="comma-separated labeled sizes, 'full' = whole train split")
     parser.add_argument("--seeds", default=None, help="a count (3) or a list (0,1,2)")
+    parser.add_argument("--seeds-up-to", default=None,
+                        help="more seeds where labels are few: N:COUNT[,N:COUNT]; 256:5 = 5 seeds at every n <= 256")
+    parser.add_argument("--preset", default=None,
+                        help="start from a shipped set of settings (--config and explicit options override it): "
+                             + "; ".join(f"{name}: {_summary(name)}" for name in preset_names()))
     parser.add_argument("--config", default=None, help="a TOML file with any of these settings")
     parser.add_argument("--out", default=None, help="run folder (default runs/default)")
     parser.add_argument("--device", default=None, help="auto, cpu or cuda")
@@ -49,13 +55,19 @@ def register(sub) -> None:
     add_task_column_options(parser)
 
 
-def run(args) -> int:
+def _summary(preset: str) -> str:
+    """The first sentence of a preset's description, for --help."""
+    return load_preset(preset)["description"].split(". ")[0].strip().rstrip(".")
 
-    config = build_config(args.config, task=args.task, corpus=args.corpus, pipelines=args.pipelines, sizes=args.sizes,
-                          seeds=args.seeds, out=args.out, device=args.device, budgets=args.budgets,
-                          budget_n=args.budget_n, dev=args.dev, grid=args.grid, fuse=args.fuse, workers=args.workers,
-                          executor=args.executor, address=args.address, cpus_per_task=args.cpus_per_task,
-                          task_options=task_options(args) or None)
+
+def run(args) -> int:
+    if args.preset:
+        print(f"preset {args.preset}: {' '.join(load_preset(args.preset)['description'].split())}\n")
+    config = build_config(args.config, preset=args.preset, task=args.task, corpus=args.corpus,
+                          pipelines=args.pipelines, sizes=args.sizes, seeds=args.seeds, seeds_up_to=args.seeds_up_to,
+                          out=args.out, device=args.device, budgets=args.budgets, budget_n=args.budget_n, dev=args.dev, grid=args.grid,
+                          fuse=args.fuse, workers=args.workers, executor=args.executor, address=args.address,
+                          cpus_per_task=args.cpus_per_task, task_options=task_options(args) or None)
     folder = run_compare(config, progress=not args.quiet)
     print(f"results: {folder / 'results.jsonl'}")
     print(f"report:  {folder / 'report.html'} (and report.md)")

@@ -13,14 +13,18 @@ from workbench.atomic import write_json
 from workbench.cli.common import Formatter, add_command
 from workbench.data import microworld
 from workbench.data.tasks import resolve_corpus
-from workbench.embeddings.evaluate import intrinsic_report, neighbors
+from workbench.data.vocab import build_vocab
+from workbench.embeddings.evaluate import SIMILARITY_FILES, intrinsic_report, neighbors, word_similarity
 from workbench.embeddings.io import FORMATS, load_vectors, save_vectors
 from workbench.embeddings.project import plot_projection
 from workbench.embeddings.train import METHODS, train_vectors
+from workbench.pipelines.static import VectorSettings, prepare_vectors
 
 
 def _cmd_train(args) -> int:
     corpus = resolve_corpus(args.corpus)
+    if args.out is None:
+        return _train_into_cache(args, corpus)
     config = {"method": args.method, "dim": args.dim, "window": args.window, "epochs": args.epochs,
               "min_count": args.min_count, "sg": 0 if args.cbow else 1, "seed": args.seed,
               "deterministic": args.deterministic}
@@ -38,8 +42,30 @@ def _cmd_train(args) -> int:
     write_json(f"{out}.json", meta)
     print(f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens in "
           f"{seconds:.1f} s ({words_per_s:,.0f} words/s)")
+    _print_similarity(kv)
     print(f"wrote {out} and {out}.json")
     return 0
+
+
+def _train_into_cache(args, corpus) -> int:
+    """No --out: train with the settings `compare` uses into the artifact cache, where compare and finetune
+    find them (or find them there already)."""
+    settings = VectorSettings(dim=args.dim, window=args.window, epochs=args.epochs, sg=0 if args.cbow else 1)
+    vocab = build_vocab(args.corpus)
+    vectors = prepare_vectors(args.method, corpus, args.corpus, vocab, settings, seed=args.seed)
+    kv, seconds = vectors["kv"], vectors["seconds"]
+    state = "found in the cache (trained earlier" if vectors["cached"] else "trained"
+    print(f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens, {state} "
+          f"in {seconds:.1f} s{')' if vectors['cached'] else ''}; {vectors['coverage']}")
+    _print_similarity(kv)
+    print(f"cached in {vectors['folder']}")
+    return 0
+
+
+def _print_similarity(kv) -> None:
+    for name in SIMILARITY_FILES:
+        r = word_similarity(kv, name)
+        print(f"{name}: Spearman {r['spearman']:.3f} on {r['pairs']}/{r['total']} pairs")
 
 
 def _cmd_eval(args) -> int:
@@ -105,11 +131,15 @@ def register(subparsers) -> None:
         formatter_class=Formatter)
     esub = embed.add_subparsers(dest="embed_command", required=True, metavar="{train,eval,neighbors,plot}")
     train = add_command(esub, "train", "train word vectors on a corpus and save them in word2vec text format",
-                 "workbench embed train --method word2vec --corpus wikitext2 --out vecs/w2v.txt --min-count 3",
+                 "workbench embed train --method word2vec --corpus wikitext2 --out vecs/w2v.txt --min-count 3\n"
+                 "  workbench embed train --method glove --corpus imdb   # into the cache compare reads",
                  _cmd_train)
     train.add_argument("--method", required=True, choices=METHODS, help="the trainer")
-    train.add_argument("--corpus", required=True, help="microworld, microworld:TOKENS, wikitext2 or text:PATH")
-    train.add_argument("--out", required=True, help="output vector file (.bin for binary); PATH.json gets the config")
+    train.add_argument("--corpus", required=True, help="microworld, microworld:TOKENS, wikitext2, imdb or text:PATH")
+    train.add_argument("--out", default=None,
+                       help="output vector file (.bin for binary); PATH.json gets the config. Without it: the "
+                            "artifact cache, trained as `compare` trains them (every word: --min-count and "
+                            "--deterministic do not apply), where compare and finetune reuse them")
     train.add_argument("--dim", type=_positive, default=100, help="vector size (default 100)")
     train.add_argument("--window", type=_positive, default=5, help="context window (default 5)")
     train.add_argument("--epochs", type=_positive, default=5, help="passes over the corpus (default 5)")

@@ -12,11 +12,13 @@ from collections import Counter
 from pathlib import Path
 
 from workbench.atomic import write_text
+from workbench.data import registry
 from workbench.data.tasks import resolve_corpus
 from workbench.errors import WorkbenchError
 
 PAD, UNK, MASK, CLS, SEP = "[pad]", "[unk]", "[mask]", "[cls]", "[sep]"
 SPECIALS = (PAD, UNK, MASK, CLS, SEP)
+DEFAULT_VOCAB_SIZE = 30_000
 
 
 class Vocabulary:
@@ -33,7 +35,7 @@ class Vocabulary:
     pad_id, unk_id, mask_id, cls_id, sep_id = range(5)
 
     @classmethod
-    def build(cls, documents, min_count: int = 2, max_size: int | None = 30_000) -> Vocabulary:
+    def build(cls, documents, min_count: int = 2, max_size: int | None = DEFAULT_VOCAB_SIZE) -> Vocabulary:
         """Most frequent words first (ties broken alphabetically, so the order is deterministic)."""
         counts = Counter(word for doc in documents for word in doc)
         for special in SPECIALS:
@@ -81,9 +83,17 @@ class Vocabulary:
                 from None
 
 
-def build_vocab(corpus_name: str, min_count: int = 2, max_size: int = 30_000) -> Vocabulary:
-    """The vocabulary of a named corpus: the one every pipeline and every pretraining on that corpus shares."""
-    return Vocabulary.build(resolve_corpus(corpus_name).documents, min_count=min_count, max_size=max_size)
+def vocab_size_for(corpus_name: str) -> int:
+    """A corpus's default vocabulary size: its registry entry's `vocab_size` (imdb: 60,000), else 30,000."""
+    spec = registry.DATASETS.get(corpus_name)
+    return spec.extra.get("vocab_size", DEFAULT_VOCAB_SIZE) if spec else DEFAULT_VOCAB_SIZE
+
+
+def build_vocab(corpus_name: str, min_count: int = 2, max_size: int | None = None) -> Vocabulary:
+    """The vocabulary of a named corpus: the one every pipeline and every pretraining on that corpus shares
+    (at most `max_size` words, by default the corpus's own size: `vocab_size_for`)."""
+    size = vocab_size_for(corpus_name) if max_size is None else max_size
+    return Vocabulary.build(resolve_corpus(corpus_name).documents, min_count=min_count, max_size=size)
 
 
 def task_oov_rates(vocab: Vocabulary, task) -> dict[str, float]:

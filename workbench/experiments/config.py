@@ -1,4 +1,4 @@
-"""The comparison's configuration: defaults, a TOML file, then command-line options, in that order.
+"""The comparison's configuration: defaults, a preset, a TOML file, then command-line options, in that order.
 
 A TOML file uses the same names as the options:
 
@@ -9,16 +9,22 @@ A TOML file uses the same names as the options:
     seeds = 3
     dev = "few"      # or "full": select on the whole dev split (oracle selection)
     grid = 3         # configurations each trained point tries (pipelines.tuning.TUNING_GRID)
+    [seeds_up_to]        # more seeds where the labels are few: 5 seeds at every n <= 256
+    256 = 5
     [settings."word2vec+lstm".train]
     max_steps = 400
 
 Each pipeline's settings are checked against what its family reads (pipelines.settings): a
 misspelled table or key is an error naming it.
+
+A preset (`--preset imdb-sst2`) is such a file shipped in the package (workbench/presets/NAME.toml)
+with a `description`; a --config file and explicit options override it, tables key by key.
 """
 from __future__ import annotations
 
 import tomllib
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -27,6 +33,7 @@ from workbench.pipelines.tuning import GRID_SIZE, Protocol
 
 DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "clm", "random+lstm", "scratch-transformer"]
 DEFAULT_SIZES: list = [16, 64, 256, 1024]
+PRESETS = "workbench.presets"
 
 
 @dataclass
@@ -49,6 +56,8 @@ class CompareConfig:
     workers: str = "auto"  # local executor: "auto" (a process per CPU core; one on a GPU) or a number
     settings: dict = field(default_factory=dict)  # per pipeline: {"train": {...}, "encoder": {...}, ...}
     task_options: dict = field(default_factory=dict)  # text_col, label_col, tag_col, word_col, labels
+    seeds_up_to: dict = field(default_factory=dict)  # {N: count}: `count` seeds at every n <= N (the smallest N wins)
+    preset: str | None = None  # the preset these settings started from (recorded in config.json)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +69,13 @@ class CompareConfig:
 
     def protocol(self) -> Protocol:
         return Protocol(self.dev, self.grid)
+
+    def seeds_for(self, n: int) -> list[int]:
+        """The seeds of size n: `seeds`, continued with the next numbers (or cut) to the count `seeds_up_to` gives."""
+        counts = [count for limit, count in sorted(self.seeds_up_to.items()) if n <= limit]
+        want = counts[0] if counts else len(self.seeds)
+        following = range(max(self.seeds) + 1, max(self.seeds) + 1 + max(0, want - len(self.seeds)))
+        return (list(self.seeds) + list(following))[:want]
 
 
 def parse_sizes(text: str) -> list:
@@ -91,6 +107,24 @@ def parse_seeds(value) -> list[int]:
     return seeds
 
 
+def parse_pipelines(value) -> list[str]:
+    """A list, or a comma-separated string as --pipelines gives it."""
+    return list(value) if isinstance(value, list) else [p.strip() for p in str(value).split(",") if p.strip()]
+
+
+def parse_seeds_up_to(value) -> dict[int, int]:
+    """`256:5,16:10` (or a TOML table {"256": 5}) -> {256: 5, 16: 10}: that many seeds at every n <= N."""
+    pairs = value.items() if isinstance(value, dict) else (part.partition(":")[::2] for part in str(value).split(","))
+    parsed = {}
+    for limit, count in pairs:
+        limit, count = str(limit).strip(), str(count).strip()
+        if not (limit.isdigit() and count.isdigit() and int(limit) > 0 and int(count) > 0):
+            raise WorkbenchError(f"seeds_up_to {limit}:{count}: give N:COUNT with positive whole numbers "
+                                 f"(e.g. 256:5 = 5 seeds at every n <= 256)")
+        parsed[int(limit)] = int(count)
+    return parsed
+
+
 def parse_fuse(value) -> str:
     text = str(value).strip().lower()
     if text in ("auto", "off") or (text.isdigit() and int(text) >= 1):
@@ -112,25 +146,62 @@ def parse_workers(value) -> str:
     raise WorkbenchError(f"--workers {value!r}: use auto or a number of processes such as 2")
 
 
+def _parse_toml(text: str, where, extra_keys: tuple[str, ...] = ()) -> dict:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkbenchError(f"{where}: not valid TOML ({exc})") from None
+    known = set(CompareConfig.__dataclass_fields__) - {"preset"} | set(extra_keys)
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise WorkbenchError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return data
+
+
 def load_toml(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise WorkbenchError(f"--config {path}: no such file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise WorkbenchError(f"{path}: not valid TOML ({exc})") from None
-    known = set(CompareConfig.__dataclass_fields__)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise WorkbenchError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return data
+    return _parse_toml(text, path)
 
 
-def build_config(toml_path=None, **overrides) -> CompareConfig:
-    """Defaults <- TOML file <- options given on the command line (None means not given)."""
-    values = load_toml(toml_path) if toml_path else {}
-    values.update({k: v for k, v in overrides.items() if v is not None})
+def preset_names() -> list[str]:
+    return sorted(entry.name.removesuffix(".toml") for entry in resources.files(PRESETS).iterdir()
+                  if entry.name.endswith(".toml"))
+
+
+def load_preset(name: str) -> dict:
+    """A shipped preset's settings and its `description`."""
+    if name not in preset_names():
+        raise WorkbenchError(f"--preset {name!r}: no such preset; choose one of {', '.join(preset_names())}")
+    text = resources.files(PRESETS).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    data = _parse_toml(text, f"preset {name}", extra_keys=("description",))
+    return {**data, "preset": name}
+
+
+def _merged(base: dict, over: dict) -> dict:
+    """`over` wins; tables (settings and their per-pipeline tables, seeds_up_to) merge key by key."""
+    merged = dict(base)
+    for key, value in over.items():
+        merged[key] = _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged
+
+
+def build_config(toml_path=None, preset: str | None = None, **overrides) -> CompareConfig:
+    """Defaults <- preset <- TOML file <- options given on the command line (None means not given)."""
+    preset_values = load_preset(preset) if preset else {}
+    preset_values.pop("description", None)
+    given = _merged(load_toml(toml_path) if toml_path else {}, {k: v for k, v in overrides.items() if v is not None})
+    if "pipelines" in given:  # the preset's settings for pipelines dropped from it do not apply
+        chosen = parse_pipelines(given["pipelines"])
+        preset_values["settings"] = {name: table for name, table in preset_values.get("settings", {}).items()
+                                     if name in chosen}
+    values = _merged(preset_values, given)
     if "sizes" in values and not isinstance(values["sizes"], list):
         values["sizes"] = parse_sizes(values["sizes"])
     elif "sizes" in values:
@@ -138,8 +209,10 @@ def build_config(toml_path=None, **overrides) -> CompareConfig:
     if "seeds" in values:
         values["seeds"] = parse_seeds(",".join(map(str, values["seeds"])) if isinstance(values["seeds"], list)
                                       else values["seeds"])
-    if "pipelines" in values and isinstance(values["pipelines"], str):
-        values["pipelines"] = [p.strip() for p in values["pipelines"].split(",") if p.strip()]
+    if "seeds_up_to" in values:
+        values["seeds_up_to"] = parse_seeds_up_to(values["seeds_up_to"])
+    if "pipelines" in values:
+        values["pipelines"] = parse_pipelines(values["pipelines"])
     if values.get("executor", "local") not in ("local", "ray"):
         raise WorkbenchError(f"--executor {values['executor']!r}: use local or ray")
     if "fuse" in values:

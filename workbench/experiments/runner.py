@@ -85,7 +85,7 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     for warning in warnings:
         print(f"workbench: warning: {warning}")
     done = {r.point for r in records}
-    curve = [Point("curve", p, task.name, n, s) for n in sizes for s in config.seeds for p in config.pipelines]
+    curve = [Point("curve", p, task.name, n, s) for n in sizes for s in config.seeds_for(n) for p in config.pipelines]
     todo = [k for k in curve if k not in done]
     bar = tqdm(total=len(curve), initial=len(curve) - len(todo), disable=not progress, unit="point",
                desc="compare", dynamic_ncols=True)

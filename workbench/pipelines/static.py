@@ -49,7 +49,8 @@ def prepare_vectors(method: str, corpus: Corpus, corpus_name: str, vocab: Vocabu
                     seed: int = 0) -> dict:
     """Train (or reuse from the artifact cache) static vectors on the corpus; align them to the vocabulary.
 
-    Returns {"matrix": FloatTensor [V, d], "coverage": str, "seconds": float, "cached": bool, "meta": dict}.
+    Returns {"matrix": FloatTensor [V, d], "coverage": str, "seconds": float, "cached": bool, "meta": dict,
+    "kv": the vectors as trained (KeyedVectors), "folder": where they are cached}.
     """
     options = asdict(settings)
     description = {"method": method, "corpus": corpus_name, "vocab": vocab.fingerprint(), "seed": seed, **options}
@@ -66,7 +67,7 @@ def prepare_vectors(method: str, corpus: Corpus, corpus_name: str, vocab: Vocabu
         save_vector_folder(folder, kv, meta)
     matrix, coverage = align_to_vocab(kv, vocab, seed=seed)
     return {"matrix": matrix, "coverage": coverage.summary(), "seconds": meta["train_seconds"],
-            "cached": cached, "meta": meta}
+            "cached": cached, "meta": meta, "kv": kv, "folder": folder}
 
 
 def vector_flops(tokens: int, meta: dict) -> float:

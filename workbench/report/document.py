@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from workbench.report import plots, protocol, stats
+from workbench.report.anchors import anchors_for
 from workbench.report.formatting import cell_stats, f3, fflops, flat_items, fnum, match_cell
 from workbench.report.loading import SPLITS, pretraining_of
 from workbench.report.prose import comparison_sentences, summary_sentences
@@ -88,6 +89,9 @@ def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelin
                        "split(s); the legend gives each model's share of weights pretrained and its pretraining "
                        "tokens and FLOPs", run) + "."),
                    IMG(curves[0], f"{task}: {metric} vs n")]
+        if anchors_for(task):
+            blocks += [P("Known results on this task (stars on the test panel, where they fall on its axes):"),
+                       UL(anchor.sentence() for anchor in anchors_for(task))]
     else:
         blocks.append(P("No curve results to plot."))
 

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure  # no pyplot: no global backend switch, saf
 from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 
 from workbench.report import stats  # noqa: E402
+from workbench.report.anchors import draw_anchors
 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">"]
 LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)), (0, (3, 1, 1, 1))]
@@ -83,6 +84,8 @@ def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pip
             ax.plot(ns, [x["mean"] for x in e], label=_label((labels or {}).get(pipeline, pipeline)),
                     marker=st["marker"], linestyle=st["linestyle"], color=st["color"], markersize=6, linewidth=1.6,
                     markerfacecolor="white", markeredgewidth=1.4)
+        if split == "test":
+            draw_anchors(ax, task, stats.sizes_of(summary))  # published results at full data, where they fall
         _size_ticks(ax, stats.sizes_of(summary))
         ax.set_xlabel("labeled training examples n (log scale)")
         ax.set_title(_label(f"{task}: {split} split"))
