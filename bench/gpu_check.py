@@ -13,6 +13,7 @@ With --fused-only (what bench/pretrain/gpu_session.py runs when time remains): o
 graphs (`core.graphs`) against eager, then K runs sequential / fused / fused from graphs.
 Exits 1 if a check fails (the benchmarks still run, so one call gives every figure).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,14 @@ def check_attention(device) -> list[dict]:
         ref = torch.autograd.grad(want, (q, k, v), g)
         err = max([rel_err(out, want)] + [rel_err(a, b) for a, b in zip(grads, ref)])
         nan = bool(out.isnan().any()) or any(bool(a.isnan().any()) for a in grads)
-        rows.append({"kernel": f"folded attention {str(dtype)[6:]}", "max_rel_err": err, "ok": err < tol and not nan,
-                     "nan": nan})
+        rows.append(
+            {
+                "kernel": f"folded attention {str(dtype)[6:]}",
+                "max_rel_err": err,
+                "ok": err < tol and not nan,
+                "nan": nan,
+            }
+        )
     return rows
 
 
@@ -79,8 +86,12 @@ def check_lstm_vs_cudnn(device) -> dict:
     a = torch.autograd.grad(got, [x] + list(ours.parameters()), g)
     b = torch.autograd.grad(want, [x] + list(ref.parameters()), g)
     err = max([rel_err(got, want)] + [rel_err(u, w) for u, w in zip(a, b)])
-    return {"kernel": "our LSTM vs cuDNN nn.LSTM (fp32, fwd+bwd)", "max_rel_err": err, "ok": err < 1e-4,
-            "nan": bool(got.isnan().any())}
+    return {
+        "kernel": "our LSTM vs cuDNN nn.LSTM (fp32, fwd+bwd)",
+        "max_rel_err": err,
+        "ok": err < 1e-4,
+        "nan": bool(got.isnan().any()),
+    }
 
 
 def check_fused_contract(device) -> list[dict]:
@@ -108,23 +119,37 @@ def check_fused_contract(device) -> list[dict]:
                 return without_dropout(prepared.pipeline.build_model(prepared))
 
             for precision in ("fp32", "bf16"):
-                cfg = TrainConfig(max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision=precision)
+                cfg = TrainConfig(
+                    max_steps=30, min_steps=10, max_evals=3, batch_size=16, patience=1, precision=precision
+                )
                 fused = fit_fused([model(s) for s in seeds], trains, seeds, dev, dev_examples, task, cfg, device)
                 losses = [h[1] for r in fused for h in r.history[1:]]
                 finite = all(math.isfinite(x) for x in losses)
                 if precision == "bf16":
-                    rows.append({"kernel": f"fused bf16 run {pipeline} {task_name}", "max_rel_err": float("nan"),
-                                 "ok": finite, "nan": not finite})
+                    rows.append(
+                        {
+                            "kernel": f"fused bf16 run {pipeline} {task_name}",
+                            "max_rel_err": float("nan"),
+                            "ok": finite,
+                            "nan": not finite,
+                        }
+                    )
                     continue
                 err = 0.0
-                for (n, s), train, got in zip(points, trains, fused):
+                for (_n, s), train, got in zip(points, trains, fused):
                     want = fit(model(s), train, dev, dev_examples, task, cfg, s, device)
                     if (got.steps, got.best_step) != (want.steps, want.best_step):
                         err = float("inf")
                     for h1, h2 in zip(got.history[1:], want.history[1:]):
                         err = max(err, abs(h1[1] - h2[1]) / abs(h2[1]))
-                rows.append({"kernel": f"fused = separate {pipeline} {task_name} (fp32 losses)", "max_rel_err": err,
-                             "ok": err < 1e-3 and finite, "nan": not finite})
+                rows.append(
+                    {
+                        "kernel": f"fused = separate {pipeline} {task_name} (fp32 losses)",
+                        "max_rel_err": err,
+                        "ok": err < 1e-3 and finite,
+                        "nan": not finite,
+                    }
+                )
     return rows
 
 
@@ -171,8 +196,14 @@ def check_graphs(device) -> list[dict]:
                 err = float("inf")
             for h1, h2 in zip(got.history[1:], want.history[1:]):
                 err = max(err, abs(h1[1] - h2[1]) / abs(h2[1]))
-        rows.append({"kernel": f"fused from CUDA graphs = fused eager {pipeline} (fp32 losses)", "max_rel_err": err,
-                     "ok": err < 1e-3, "nan": not math.isfinite(err)})
+        rows.append(
+            {
+                "kernel": f"fused from CUDA graphs = fused eager {pipeline} (fp32 losses)",
+                "max_rel_err": err,
+                "ok": err < 1e-3,
+                "nan": not math.isfinite(err),
+            }
+        )
     return rows
 
 
@@ -184,7 +215,7 @@ def time_three_ways(runs, k: int, steps: int, device) -> dict:
     from workbench.core.train import TrainConfig, fit
 
     models, trains, seeds, dev, dev_examples, task = runs
-    cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10 ** 6)
+    cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10**6)
 
     def sequential(count=k):
         for model, train, s in list(zip(models(), trains, seeds))[:count]:
@@ -197,8 +228,11 @@ def time_three_ways(runs, k: int, steps: int, device) -> dict:
         with cuda_graphs():
             fused()
 
-    return {"sequential_s": timed(sequential, device, 1, warmup=lambda: sequential(1)),
-            "fused_s": timed(fused, device, 2), "graphed_s": timed(graphed, device, 2)}
+    return {
+        "sequential_s": timed(sequential, device, 1, warmup=lambda: sequential(1)),
+        "fused_s": timed(fused, device, 2),
+        "graphed_s": timed(graphed, device, 2),
+    }
 
 
 def bench_graphs(device, ks: list[int], steps: int, stop_after: float) -> list[dict]:
@@ -209,12 +243,22 @@ def bench_graphs(device, ks: list[int], steps: int, stop_after: float) -> list[d
             if time.perf_counter() > stop_after:
                 return rows
             t = time_three_ways(fused_runs(pipeline, k, device), k, steps, device)
-            rows.append({"bench": "fused+graphs", "pipeline": pipeline, "K": k, "steps": steps, **t,
-                         "speedup_fused": t["sequential_s"] / t["fused_s"],
-                         "speedup_graphed": t["sequential_s"] / t["graphed_s"]})
-            log(f"K={k} {pipeline}: sequential {t['sequential_s']:.2f} s, fused {t['fused_s']:.2f} s "
+            rows.append(
+                {
+                    "bench": "fused+graphs",
+                    "pipeline": pipeline,
+                    "K": k,
+                    "steps": steps,
+                    **t,
+                    "speedup_fused": t["sequential_s"] / t["fused_s"],
+                    "speedup_graphed": t["sequential_s"] / t["graphed_s"],
+                }
+            )
+            log(
+                f"K={k} {pipeline}: sequential {t['sequential_s']:.2f} s, fused {t['fused_s']:.2f} s "
                 f"({rows[-1]['speedup_fused']:.1f}x), graphed {t['graphed_s']:.2f} s "
-                f"({rows[-1]['speedup_graphed']:.1f}x)")
+                f"({rows[-1]['speedup_graphed']:.1f}x)"
+            )
     return rows
 
 
@@ -251,18 +295,24 @@ def fused_only(device, name: str, args) -> int:
     except Exception as exc:
         rows = [{"bench": "fused+graphs", "error": repr(exc)[:300]}]
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__, "checks": checks,
-                                               "bench": rows}, indent=2, default=str))
+        Path(args.json).write_text(
+            json.dumps(
+                {"device": name, "torch": torch.__version__, "checks": checks, "bench": rows}, indent=2, default=str
+            )
+        )
     for c in checks:
         print(f"{'PASS' if c.get('ok') else 'FAIL'}  {c['kernel']}  {c.get('max_rel_err', c.get('error'))}")
-    print(f"{'pipeline':22} {'K':>3} {'sequential s':>12} {'fused s':>8} {'graphed s':>9} {'fused x':>8} "
-          f"{'graphed x':>9}")
+    print(
+        f"{'pipeline':22} {'K':>3} {'sequential s':>12} {'fused s':>8} {'graphed s':>9} {'fused x':>8} {'graphed x':>9}"
+    )
     for r in rows:
         if "error" in r:
             print(f"ERROR {r['error']}")
             continue
-        print(f"{r['pipeline']:22} {r['K']:3} {r['sequential_s']:12.2f} {r['fused_s']:8.2f} {r['graphed_s']:9.2f} "
-              f"{r['speedup_fused']:8.1f} {r['speedup_graphed']:9.1f}")
+        print(
+            f"{r['pipeline']:22} {r['K']:3} {r['sequential_s']:12.2f} {r['fused_s']:8.2f} {r['graphed_s']:9.2f} "
+            f"{r['speedup_fused']:8.1f} {r['speedup_graphed']:9.1f}"
+        )
     return 0 if all(c.get("ok") for c in checks) else 1
 
 
@@ -271,14 +321,26 @@ def main() -> int:
     parser.add_argument("--json", default=None)
     parser.add_argument("--ks", default="1,4,16,32,64")
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--max-seconds", type=float, default=280,
-                        help="skip what is left of the benchmarks once this much time has passed (a table still prints)")
-    parser.add_argument("--skip-kernels", action="store_true", help="skip kernels.self_check (Triton compiles take ~20 s)")
-    parser.add_argument("--fused-only", action="store_true",
-                        help="only the fused core with and without CUDA graphs: graphed = eager, then K runs "
-                             "sequential / fused / fused from graphs (no dropout, so every variant can be captured)")
-    parser.add_argument("--dry-run-cpu", action="store_true",
-                        help="run the whole script on the CPU at tiny sizes, to check it before spending GPU time")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=280,
+        help="skip what is left of the benchmarks once this much time has passed (a table still prints)",
+    )
+    parser.add_argument(
+        "--skip-kernels", action="store_true", help="skip kernels.self_check (Triton compiles take ~20 s)"
+    )
+    parser.add_argument(
+        "--fused-only",
+        action="store_true",
+        help="only the fused core with and without CUDA graphs: graphed = eager, then K runs "
+        "sequential / fused / fused from graphs (no dropout, so every variant can be captured)",
+    )
+    parser.add_argument(
+        "--dry-run-cpu",
+        action="store_true",
+        help="run the whole script on the CPU at tiny sizes, to check it before spending GPU time",
+    )
     args = parser.parse_args()
     if args.dry_run_cpu:
         device, args.ks, args.steps = "cpu", "1,2", 3
@@ -300,9 +362,11 @@ def main() -> int:
     rows = []
     ks = [int(k) for k in args.ks.split(",")]
     mfu_size = (1024, 8, 512, 16) if device == "cuda" else (128, 1, 32, 2)
-    for name, fn in (("mfu", lambda: [bench_mfu(device, 5, *mfu_size)]),
-                     ("lstm", lambda: bench_lstm(device, [1, 16, 64] if device == "cuda" else [1, 2], 3)),
-                     ("fused", lambda: bench_fused(device, ks, args.steps, 1, stop_after=STARTED + args.max_seconds))):
+    for name, fn in (
+        ("mfu", lambda: [bench_mfu(device, 5, *mfu_size)]),
+        ("lstm", lambda: bench_lstm(device, [1, 16, 64] if device == "cuda" else [1, 2], 3)),
+        ("fused", lambda: bench_fused(device, ks, args.steps, 1, stop_after=STARTED + args.max_seconds)),
+    ):
         if time.perf_counter() - STARTED > args.max_seconds:
             rows.append({"bench": name, "error": "skipped: --max-seconds reached"})
             continue
@@ -318,13 +382,18 @@ def main() -> int:
             rows.append({"bench": "mfu-compiled", "error": repr(exc)[:300]})
         log("bench mfu compiled done")
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": name, "torch": torch.__version__,
-                                               "checks": checks, "bench": rows}, indent=2, default=str))
+        Path(args.json).write_text(
+            json.dumps(
+                {"device": name, "torch": torch.__version__, "checks": checks, "bench": rows}, indent=2, default=str
+            )
+        )
     print("\n== checks ==")
     for c in checks:
         err = c.get("max_rel_err")
-        print(f"{'PASS' if c.get('ok') else 'FAIL'}  {c.get('kernel'):<60} rel err {err if err is None else f'{err:.2e}'}"
-              f"{'  ' + c['error'] if 'error' in c else ''}")
+        print(
+            f"{'PASS' if c.get('ok') else 'FAIL'}  {c.get('kernel'):<60} rel err {err if err is None else f'{err:.2e}'}"
+            f"{'  ' + c['error'] if 'error' in c else ''}"
+        )
     print("\n== benchmarks ==")
     print(table([r for r in rows if "error" not in r]))
     for r in rows:

@@ -23,8 +23,14 @@ def run_cli(*args, env=None, cwd=None):
     """Run `python -m workbench ARGS` in a subprocess: what a user at a shell sees."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=600,
+    )
 
 
 def pytest_configure(config):

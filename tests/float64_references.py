@@ -1,6 +1,7 @@
 """The kernels' contracts written out again in float64, independently of workbench.core.kernels
 (and of F.cross_entropy, which *is* the CPU path): what tests/test_kernels.py compares every path
 against, including the Triton kernels under the interpreter (imported by its subprocess)."""
+
 import torch
 
 
@@ -14,12 +15,12 @@ def lstm_float64(xg: torch.Tensor, w_hh: torch.Tensor, mask: torch.Tensor, rever
     for row in range(b):
         h, c = xg.new_zeros(hidden), xg.new_zeros(hidden)
         outputs = [xg.new_zeros(hidden)] * t
-        for step in (reversed(range(t)) if reverse else range(t)):
+        for step in reversed(range(t)) if reverse else range(t):
             if not mask[row, step]:
                 continue
             a = xg[row, step] + w_hh @ h
-            i, f = torch.sigmoid(a[:hidden]), torch.sigmoid(a[hidden:2 * hidden])
-            g, o = torch.tanh(a[2 * hidden:3 * hidden]), torch.sigmoid(a[3 * hidden:])
+            i, f = torch.sigmoid(a[:hidden]), torch.sigmoid(a[hidden : 2 * hidden])
+            g, o = torch.tanh(a[2 * hidden : 3 * hidden]), torch.sigmoid(a[3 * hidden :])
             c = f * c + i * g
             h = o * torch.tanh(c)
             outputs[step] = h

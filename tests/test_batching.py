@@ -1,5 +1,6 @@
 """Batching: bucketed training batches are a seeded permutation of the epoch with less padding;
 evaluation sorted by length puts every prediction back at its item."""
+
 import torch
 
 from workbench.core.batching import Encoded, batches, eval_batches
@@ -27,7 +28,9 @@ def test_bucketed_epoch_is_a_seeded_permutation_with_less_padding():
     padded = sum(b.ids.numel() for b in epoch)
     g = torch.Generator().manual_seed(7)
     order = torch.randperm(len(data), generator=g).tolist()
-    unbucketed = sum(len(order[i:i + 32]) * max(len(data[j].ids) for j in order[i:i + 32]) for i in range(0, len(data), 32))
+    unbucketed = sum(
+        len(order[i : i + 32]) * max(len(data[j].ids) for j in order[i : i + 32]) for i in range(0, len(data), 32)
+    )
     assert padded < 0.8 * unbucketed
 
 

@@ -1,4 +1,5 @@
 """The command line as a user meets it: help with examples, data commands, one-line errors with exit 2."""
+
 import pytest
 from conftest import real_data_dir, requires_real_data, run_cli, run_main
 
@@ -23,7 +24,16 @@ def test_help_everywhere_has_an_example(capsys):
 def test_data_list_and_info_micro_sentiment():
     listing = run_main("data", "list")
     assert listing.returncode == 0
-    for name in ("micro-sentiment", "micro-tagging", "micro-qa", "microworld", "wikitext2", "sst2", "ud-upos", "conll2000-chunk"):
+    for name in (
+        "micro-sentiment",
+        "micro-tagging",
+        "micro-qa",
+        "microworld",
+        "wikitext2",
+        "sst2",
+        "ud-upos",
+        "conll2000-chunk",
+    ):
         assert name in listing.stdout
     info = run_main("data", "info", "micro-sentiment")
     assert info.returncode == 0, info.stderr
@@ -39,15 +49,21 @@ def test_data_info_sst2_real_sizes():
     assert "license" in info.stdout
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["data", "info", "no-such-dataset"], "unknown task 'no-such-dataset'"),
-    (["data", "fetch", "no-such-dataset"], "unknown dataset 'no-such-dataset'"),
-    (["data", "info", "tsv:/definitely/missing.tsv"], "no such file"),
-    (["finetune", "--pipeline", "bert+lstm", "--task", "micro-sentiment"], "unknown pipeline 'bert+lstm'"),
-    (["finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "100000"], "larger than the train split"),
-    (["finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "1"], "number of classes"),
-    (["finetune", "--pipeline", "tfidf", "--task", "micro-tagging", "--n", "50"], "classification tasks only"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["data", "info", "no-such-dataset"], "unknown task 'no-such-dataset'"),
+        (["data", "fetch", "no-such-dataset"], "unknown dataset 'no-such-dataset'"),
+        (["data", "info", "tsv:/definitely/missing.tsv"], "no such file"),
+        (["finetune", "--pipeline", "bert+lstm", "--task", "micro-sentiment"], "unknown pipeline 'bert+lstm'"),
+        (
+            ["finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "100000"],
+            "larger than the train split",
+        ),
+        (["finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "1"], "number of classes"),
+        (["finetune", "--pipeline", "tfidf", "--task", "micro-tagging", "--n", "50"], "classification tasks only"),
+    ],
+)
 def test_bad_input_one_line_exit_2(args, fragment):
     result = run_main(*args)
     assert result.returncode == 2

@@ -1,5 +1,6 @@
 """`workbench compare`: resumes after kill -9 without losing or duplicating a point, recovers a
 corrupted line, refuses bad input with one line."""
+
 import json
 import os
 import signal
@@ -41,7 +42,9 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
     config.write_text(TINY)
     out = tmp_path / "run"
     command = [sys.executable, "-m", "workbench", "compare", "--config", str(config), "--out", str(out), "--quiet"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ)
+    )
     deadline = time.time() + 240
     while time.time() < deadline:
         if (out / "results.jsonl").exists() and len(lines(out)) >= 3:
@@ -57,7 +60,9 @@ def test_resume_after_kill_loses_and_duplicates_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     after = lines(out)
     assert after[: len(before)] == before  # finished points are kept as they were
-    assert sorted(keys(after)) == sorted((p, n, s) for p in ("tfidf", "random+lstm") for n in (16, 32, 64) for s in (0, 1))
+    assert sorted(keys(after)) == sorted(
+        (p, n, s) for p in ("tfidf", "random+lstm") for n in (16, 32, 64) for s in (0, 1)
+    )
     assert len(set(keys(after))) == len(after) == 12
     assert (out / "report.html").exists() and (out / "report.md").exists()
 
@@ -88,17 +93,20 @@ def test_store_never_glues_onto_a_partial_line(tmp_path):
     assert [r.pipeline for r in records] == ["a", "c"] and len(warnings) == 1
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--pipelines", "word2vec+lstm,bert"], "unknown pipeline 'bert'"),
-    (["--pipelines", "tfidf", "--sizes", "16,100000"], "larger than the train split"),
-    (["--pipelines", "tfidf", "--sizes", "16,abc"], "--sizes"),
-    (["--pipelines", "tfidf", "--seeds", "1,1"], "listed twice"),
-    (["--pipelines", "tfidf,random+lstm", "--budgets"], "--budgets needs a pretrained pipeline"),
-    (["--pipelines", "tfidf", "--task", "micro-tagging"], "classification tasks only"),
-    (["--pipelines", "tfidf", "--grid", "4"], "--grid 4: choose 1 to 3"),
-    (["--pipelines", "tfidf", "--grid", "all"], "--grid"),
-    (["--pipelines", "tfidf", "--dev", "oracle"], "--dev 'oracle'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--pipelines", "word2vec+lstm,bert"], "unknown pipeline 'bert'"),
+        (["--pipelines", "tfidf", "--sizes", "16,100000"], "larger than the train split"),
+        (["--pipelines", "tfidf", "--sizes", "16,abc"], "--sizes"),
+        (["--pipelines", "tfidf", "--seeds", "1,1"], "listed twice"),
+        (["--pipelines", "tfidf,random+lstm", "--budgets"], "--budgets needs a pretrained pipeline"),
+        (["--pipelines", "tfidf", "--task", "micro-tagging"], "classification tasks only"),
+        (["--pipelines", "tfidf", "--grid", "4"], "--grid 4: choose 1 to 3"),
+        (["--pipelines", "tfidf", "--grid", "all"], "--grid"),
+        (["--pipelines", "tfidf", "--dev", "oracle"], "--dev 'oracle'"),
+    ],
+)
 def test_bad_input_one_line(tmp_path, args, fragment):
     result = run_main("compare", "--out", str(tmp_path / "run"), "--quiet", *args)
     assert result.returncode == 2, result.stderr
@@ -121,9 +129,26 @@ def test_toml_errors_and_precedence(tmp_path):
 
 def test_folder_with_other_task_is_refused(tmp_path):
     out = tmp_path / "run"
-    assert run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet").returncode == 0
-    result = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet",
-                     "--corpus", "microworld:100000")
+    assert (
+        run_main(
+            "compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--out", str(out), "--quiet"
+        ).returncode
+        == 0
+    )
+    result = run_main(
+        "compare",
+        "--pipelines",
+        "tfidf",
+        "--sizes",
+        "16",
+        "--seeds",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+        "--corpus",
+        "microworld:100000",
+    )
     assert result.returncode == 2 and "holds a comparison with another config" in result.stderr
 
 
@@ -138,18 +163,33 @@ def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
 
     corpus_name = "microworld:100000"
     backbone = tmp_path / "clm"
-    pt.pretrain(LMConfig(objective="clm", transformer=TransformerConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64)),
-                pt.PretrainConfig(steps=64, batch_size=8, seq_len=32, eval_every=32, eval_blocks=4, warmup=4),
-                resolve_corpus(corpus_name), corpus_name, build_vocab(corpus_name), backbone, progress=False)
+    pt.pretrain(
+        LMConfig(objective="clm", transformer=TransformerConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64)),
+        pt.PretrainConfig(steps=64, batch_size=8, seq_len=32, eval_every=32, eval_blocks=4, warmup=4),
+        resolve_corpus(corpus_name),
+        corpus_name,
+        build_vocab(corpus_name),
+        backbone,
+        progress=False,
+    )
     small = {"train": {"max_steps": 10, "min_steps": 10}}
-    config = build_config(None, pipelines="clm,random+lstm", sizes="16", seeds="2", corpus=corpus_name,
-                          out=str(tmp_path / "run"), budgets=True, budget_n=16)
+    config = build_config(
+        None,
+        pipelines="clm,random+lstm",
+        sizes="16",
+        seeds="2",
+        corpus=corpus_name,
+        out=str(tmp_path / "run"),
+        budgets=True,
+        budget_n=16,
+    )
     config.settings = {"clm": {**small, "backbone": str(backbone)}, "random+lstm": {**small, "encoder": {"hidden": 16}}}
     folder = run_compare(config, progress=False, pdf=False)
     records, _ = ResultStore(folder).read()
     budget = [r for r in records if r.kind == "budget"]
     assert sorted((r.checkpoint, r.seed) for r in budget) == sorted(
-        (f"checkpoints/step_{s:07d}.safetensors", seed) for s in (32, 64) for seed in (0, 1))
+        (f"checkpoints/step_{s:07d}.safetensors", seed) for s in (32, 64) for seed in (0, 1)
+    )
     assert all(r.pipeline == "clm" and r.n == 16 and r.budget_flops > 0 for r in budget)
     assert len([r for r in records if r.kind == "curve"]) == 4
     assert (folder / "figures" / "budgets.png").exists()
@@ -160,15 +200,22 @@ def test_budgets_fine_tune_on_each_kept_checkpoint(tmp_path):
 def test_worker_processes_give_the_same_points_as_one_process(tmp_path):
     """--workers 2 spreads the groups over two spawned processes; every point seeds itself, so the
     results equal a one-process run's, and each point is written once."""
-    grid = dict(task="micro-sentiment", corpus="microworld:100000", pipelines=["tfidf", "random+lstm"], sizes=[16, 32],
-                seeds=[0, 1], fuse="off", settings={"random+lstm": {"train": {"max_steps": 12, "min_steps": 12},
-                                                                   "encoder": {"hidden": 16}}})
+    grid = dict(
+        task="micro-sentiment",
+        corpus="microworld:100000",
+        pipelines=["tfidf", "random+lstm"],
+        sizes=[16, 32],
+        seeds=[0, 1],
+        fuse="off",
+        settings={"random+lstm": {"train": {"max_steps": 12, "min_steps": 12}, "encoder": {"hidden": 16}}},
+    )
     from workbench.experiments.runner import run_compare
 
     results = {}
     for workers in ("1", "2"):
-        folder = run_compare(build_config(**grid, workers=workers, out=str(tmp_path / workers)), progress=False,
-                             report=False)
+        folder = run_compare(
+            build_config(**grid, workers=workers, out=str(tmp_path / workers)), progress=False, report=False
+        )
         records = lines(folder)
         assert len(records) == 8 and len(set(keys(records))) == 8
         results[workers] = {(r["pipeline"], r["n"], r["seed"]): r["metrics"] for r in records}

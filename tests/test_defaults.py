@@ -1,5 +1,6 @@
 """What `workbench compare` runs with no arguments is what README.md (and `compare --help`) says it runs:
 the statements are parsed, so a change to either the defaults or the text fails here."""
+
 import re
 
 from conftest import ROOT, run_main

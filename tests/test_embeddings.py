@@ -1,4 +1,5 @@
 """Tests of workbench.embeddings: tiny corpora, few epochs (the whole file runs in seconds)."""
+
 import os
 import random
 import subprocess
@@ -89,7 +90,7 @@ def test_adagrad_step_matches_direct_computation():
     g2 = 1 + (0.1 * grad[0]) ** 2
     # a row repeated in a minibatch takes one step with the mean update (0.1 * 2.0), not the sum
     assert torch.allclose(param[1, 0], 3.0 - 0.1 * 0.5 - 0.2 / torch.sqrt(g2[0]))
-    assert torch.allclose(gradsq[1, 0], g2[0] + 0.2 ** 2)
+    assert torch.allclose(gradsq[1, 0], g2[0] + 0.2**2)
 
 
 def test_glove_defaults_do_not_diverge_on_a_small_vocabulary():
@@ -105,12 +106,17 @@ def test_glove_same_contexts_give_close_vectors():
     # "a" and "b" only ever appear among p-words, "x" and "y" only among q-words
     rng = random.Random(1)
     p_ctx, q_ctx = [f"p{k}" for k in range(10)], [f"q{k}" for k in range(10)]
-    docs = [[rng.choice(p_ctx), rng.choice("ab"), rng.choice(p_ctx)] if d % 2 else
-            [rng.choice(q_ctx), rng.choice("xy"), rng.choice(q_ctx)] for d in range(2000)]
+    docs = [
+        [rng.choice(p_ctx), rng.choice("ab"), rng.choice(p_ctx)]
+        if d % 2
+        else [rng.choice(q_ctx), rng.choice("xy"), rng.choice(q_ctx)]
+        for d in range(2000)
+    ]
     # paper's x_max and lr with small batches: the WikiText-2 defaults (lr 0.25, batch 8192) are
     # too aggressive for a 24-word corpus whose whole matrix fits in one minibatch
-    kv = train_vectors("glove", docs, dim=10, window=2, epochs=30, min_count=1, seed=0, batch_size=16, lr=0.05,
-                       x_max=100)
+    kv = train_vectors(
+        "glove", docs, dim=10, window=2, epochs=30, min_count=1, seed=0, batch_size=16, lr=0.05, x_max=100
+    )
     assert kv.similarity("a", "b") > 0.8 and kv.similarity("x", "y") > 0.8
     assert kv.similarity("a", "b") > kv.similarity("a", "x") + 0.5
 
@@ -182,12 +188,15 @@ def test_fasttext_bin_round_trip(tmp_path):
     assert np.allclose(kv["horses"], model.wv["horses"], atol=1e-5)
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"2 3\nthe 0.1 0.2 0.3\ncat 0.4 0.5\n", r":3: 2 values where the header says 3"),
-    (b"", "empty file"),
-    (b"2 3\n\xff\xfe 0.1 0.2 0.3\ncat 0.4 0.5 0.6\n", "UTF-8"),
-    (b"3 3\nthe 0.1 0.2 0.3\ncat 0.4 0.5 0.6\n", "truncated"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"2 3\nthe 0.1 0.2 0.3\ncat 0.4 0.5\n", r":3: 2 values where the header says 3"),
+        (b"", "empty file"),
+        (b"2 3\n\xff\xfe 0.1 0.2 0.3\ncat 0.4 0.5 0.6\n", "UTF-8"),
+        (b"3 3\nthe 0.1 0.2 0.3\ncat 0.4 0.5 0.6\n", "truncated"),
+    ],
+)
 def test_bad_text_files(tmp_path, content, match):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -230,8 +239,7 @@ def test_align_fasttext_subwords():
 
 # ------------------------------------------------------------------ evaluate
 def test_analogy_3cosadd():
-    kv = kv_from(["king", "queen", "man", "woman", "apple"],
-                 [[1, 1, 0], [1, 0, 1], [0, 1, 0], [0, 0, 1], [-1, -1, -1]])
+    kv = kv_from(["king", "queen", "man", "woman", "apple"], [[1, 1, 0], [1, 0, 1], [0, 1, 0], [0, 0, 1], [-1, -1, -1]])
     assert analogy(kv, "man", "king", "woman")[0][0] == "queen"
     assert neighbors(kv, "king", k=2)[0][0] in ("queen", "man")
     with pytest.raises(WorkbenchError, match="not in the vectors"):
@@ -239,8 +247,24 @@ def test_analogy_3cosadd():
 
 
 def test_similarity_and_analogy_sets_run():
-    words = ["tiger", "cat", "book", "paper", "computer", "keyboard", "king", "queen", "man", "woman",
-             "smart", "intelligent", "hard", "difficult", "old", "new"]
+    words = [
+        "tiger",
+        "cat",
+        "book",
+        "paper",
+        "computer",
+        "keyboard",
+        "king",
+        "queen",
+        "man",
+        "woman",
+        "smart",
+        "intelligent",
+        "hard",
+        "difficult",
+        "old",
+        "new",
+    ]
     rng = np.random.default_rng(0)
     kv = kv_from(words, rng.normal(size=(len(words), 5)))
     for name in ("wordsim353", "simlex999"):
@@ -297,8 +321,22 @@ def test_cli_train_eval_neighbors(tmp_path, capsys):
     text.write_text("\n".join(" ".join(d) for d in two_topic_corpus(80)), encoding="utf-8")
     out = tmp_path / "vecs.txt"
     parser = _parser()
-    args = parser.parse_args(["embed", "train", "--method", "glove", "--corpus", f"text:{text}", "--out", str(out),
-                              "--dim", "8", "--epochs", "2"])
+    args = parser.parse_args(
+        [
+            "embed",
+            "train",
+            "--method",
+            "glove",
+            "--corpus",
+            f"text:{text}",
+            "--out",
+            str(out),
+            "--dim",
+            "8",
+            "--epochs",
+            "2",
+        ]
+    )
     assert args.func(args) == 0 and out.exists() and Path(f"{out}.json").exists()
     assert "words/s" in capsys.readouterr().out
     args = parser.parse_args(["embed", "eval", str(out)])
@@ -310,8 +348,13 @@ def test_cli_train_eval_neighbors(tmp_path, capsys):
 def test_cli_bad_file_exit_2(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("2 3\nthe 0.1\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "workbench", "embed", "neighbors", str(bad), "the"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "embed", "neighbors", str(bad), "the"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
@@ -328,8 +371,9 @@ def test_glove_wordsim_on_wikitext2():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a second thread waiting on a busy core makes torch far slower on shared CPUs
     try:
-        kv = train_vectors("glove", resolve_corpus("wikitext2").documents, dim=50, window=5, epochs=4, min_count=20,
-                           device="cpu")
+        kv = train_vectors(
+            "glove", resolve_corpus("wikitext2").documents, dim=50, window=5, epochs=4, min_count=20, device="cpu"
+        )
     finally:
         torch.set_num_threads(threads)
     result = word_similarity(kv, "wordsim353")

@@ -1,4 +1,5 @@
 """The fused core's contract: K replicas in lockstep = K separate runs (core.train.fit)."""
+
 import math
 from dataclasses import replace
 
@@ -22,8 +23,10 @@ from workbench.models.lstm import LSTM
 from workbench.pipelines.run import prepare
 
 CORPUS = "microworld:100000"
-SETTINGS = {"random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},
-            "scratch-transformer": {}}  # the default backbone's shape: a pretrained family reads no encoder settings
+SETTINGS = {
+    "random+lstm": {"encoder": {"hidden": 24, "dropout": 0.0}},
+    "scratch-transformer": {},
+}  # the default backbone's shape: a pretrained family reads no encoder settings
 CFG = TrainConfig(max_steps=24, min_steps=8, max_evals=3, batch_size=16, patience=1)
 
 
@@ -78,8 +81,15 @@ def test_fused_replicas_share_the_optimizer_settings(vocab):
     models = [prepared.pipeline.build_model(prepared) for _ in range(2)]
     trains = [[prepared.encoded["train"][i] for i in subset(task, 16, s)] for s in (0, 1)]
     with pytest.raises(ValueError, match="weight_decay"):
-        fit_fused(models, trains, [0, 1], prepared.encoded["dev"], task.splits["dev"], task,
-                  [CFG, replace(CFG, weight_decay=0.1)])
+        fit_fused(
+            models,
+            trains,
+            [0, 1],
+            prepared.encoded["dev"],
+            task.splits["dev"],
+            task,
+            [CFG, replace(CFG, weight_decay=0.1)],
+        )
 
 
 def test_replicas_stop_at_their_own_step(vocab):
@@ -105,8 +115,9 @@ def test_padding_rows_and_positions_change_nothing(vocab):
     torch.testing.assert_close(logits[0, :5], models[0](a), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(logits[1, :12], models[1](b), rtol=1e-5, atol=1e-5)
     losses = stack.losses(stack_batches([a, b]))
-    torch.testing.assert_close(losses, torch.stack([models[0].head.loss(models[0](a), a),
-                                                    models[1].head.loss(models[1](b), b)]))
+    torch.testing.assert_close(
+        losses, torch.stack([models[0].head.loss(models[0](a), a), models[1].head.loss(models[1](b), b)])
+    )
 
 
 def test_folded_attention_equals_sdpa_per_replica_forward_and_backward():
@@ -176,8 +187,10 @@ def test_stacked_adamw_equals_torch_adamw_with_clipping_and_decay_per_replica():
     stacked = {n: torch.stack([p[n].detach() for p in singles]).requires_grad_() for n in shapes}
     scale = {"w": 1.0, "b": 0.5}  # a layer-decay share for one parameter
     lrs, clip, decay = [1e-2, 3e-3], 0.5, 0.01
-    references = [torch.optim.AdamW([{"params": [p["w"]], "lr": lr}, {"params": [p["b"]], "lr": lr * 0.5}],
-                                    weight_decay=decay) for p, lr in zip(singles, lrs)]
+    references = [
+        torch.optim.AdamW([{"params": [p["w"]], "lr": lr}, {"params": [p["b"]], "lr": lr * 0.5}], weight_decay=decay)
+        for p, lr in zip(singles, lrs)
+    ]
     ours = StackedAdamW(stacked, scale, decay, clip)
     for step in range(1, 6):
         grads = {n: torch.randn(2, *s) * (3 if step % 2 else 0.1) for n, s in shapes.items()}  # some steps clip

@@ -1,6 +1,7 @@
 """IMDB: the archive-to-files step on a small archive of the same layout, the checked reader,
 the task and corpus on small files, and (when the real folder is there) SOURCE.md's counts and
 sha256s reproduced byte for byte."""
+
 import gzip
 import hashlib
 import io
@@ -25,8 +26,11 @@ REVIEWS = {
     "aclImdb/train/unsup/12_0.txt": "Saw it twice.",
     "aclImdb/train/unsup/7_0.txt": "A film, café.",
 }
-OTHER = {"aclImdb/imdb.vocab": "the\nand\n", "aclImdb/README": "Large Movie Review Dataset v1.0\n",
-         "aclImdb/train/labeledBow.feat": "0 9:1\n"}
+OTHER = {
+    "aclImdb/imdb.vocab": "the\nand\n",
+    "aclImdb/README": "Large Movie Review Dataset v1.0\n",
+    "aclImdb/train/labeledBow.feat": "0 9:1\n",
+}
 
 
 def make_archive(files: dict[str, bytes | str]) -> bytes:
@@ -66,23 +70,33 @@ def test_build_files_layout_order_and_bytes():
     assert build_files(make_archive({**REVIEWS, **OTHER}), "again") == files
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (lambda payload: payload[: len(payload) // 2], "not a complete tar.gz"),
-    (lambda payload: payload[:40] + bytes(b ^ 0xFF for b in payload[40:60]) + payload[60:], "src.tar.gz"),
-    (lambda payload: b"<html>not found</html>", "not a complete tar.gz"),
-])
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda payload: payload[: len(payload) // 2], "not a complete tar.gz"),
+        (lambda payload: payload[:40] + bytes(b ^ 0xFF for b in payload[40:60]) + payload[60:], "src.tar.gz"),
+        (lambda payload: b"<html>not found</html>", "not a complete tar.gz"),
+    ],
+)
 def test_truncated_or_corrupted_archive(damage, expected):
     assert expected in error_of(build_files, damage(make_archive(REVIEWS)), "src.tar.gz")
 
 
-@pytest.mark.parametrize("member, content, expected", [
-    ("aclImdb/../../evil.txt", "x", "'aclImdb/../../evil.txt' would land outside"),
-    ("/etc/evil.txt", "x", "'/etc/evil.txt' would land outside"),
-    ("aclImdb/train/pos/notes.txt", "x", "'aclImdb/train/pos/notes.txt': expected a review file named ID_RATING.txt"),
-    ("aclImdb/train/pos/9_2.txt", "x", "rating 2 does not belong in train/pos"),
-    ("aclImdb/train/neg/8_1.txt", b"caf\xe9", "'aclImdb/train/neg/8_1.txt': invalid UTF-8 at byte 3"),
-    ("aclImdb/train/neg/2_3.txt", "again", "review id 2 twice"),
-])
+@pytest.mark.parametrize(
+    "member, content, expected",
+    [
+        ("aclImdb/../../evil.txt", "x", "'aclImdb/../../evil.txt' would land outside"),
+        ("/etc/evil.txt", "x", "'/etc/evil.txt' would land outside"),
+        (
+            "aclImdb/train/pos/notes.txt",
+            "x",
+            "'aclImdb/train/pos/notes.txt': expected a review file named ID_RATING.txt",
+        ),
+        ("aclImdb/train/pos/9_2.txt", "x", "rating 2 does not belong in train/pos"),
+        ("aclImdb/train/neg/8_1.txt", b"caf\xe9", "'aclImdb/train/neg/8_1.txt': invalid UTF-8 at byte 3"),
+        ("aclImdb/train/neg/2_3.txt", "again", "review id 2 twice"),
+    ],
+)
 def test_bad_member_named(member, content, expected):
     message = error_of(build_files, make_archive({**REVIEWS, member: content}), "src.tar.gz")
     assert message.startswith("src.tar.gz: ") and expected in message
@@ -104,17 +118,20 @@ def write_lines(tmp_path, lines: list[bytes | str], name="train.jsonl.gz") -> Pa
 GOOD = '{"id": 0, "rating": 3, "label": 0, "text": "fine"}'
 
 
-@pytest.mark.parametrize("line, labeled, expected", [
-    ('{"id": 1, "rating": 3, "label": 0}', True, "missing field 'text'"),
-    ('{"id": 1, "rating": 3, "label": 2, "text": "x"}', True, "label 2, expected 0 or 1"),
-    ('{"id": 1, "rating": 3, "label": null, "text": "x"}', True, "label None, expected 0 or 1"),
-    ('{"id": 1, "rating": 0, "label": 1, "text": "x"}', False, "label 1, expected null"),
-    ('{"id": 1, "rating": 3, "label": true, "text": "x"}', True, "field 'label' is True"),
-    ('{"id": "1", "rating": 3, "label": 0, "text": "x"}', True, "field 'id' is '1'"),
-    ('{"id": 1, "rating": 3, "label": 0, "text": "x"', True, "not valid JSON"),
-    ('[1, 2]', True, "expected a JSON object"),
-    (b'{"id": 1, "rating": 3, "label": 0, "text": "caf\xe9"}', True, "invalid UTF-8 (byte 0xe9)"),
-])
+@pytest.mark.parametrize(
+    "line, labeled, expected",
+    [
+        ('{"id": 1, "rating": 3, "label": 0}', True, "missing field 'text'"),
+        ('{"id": 1, "rating": 3, "label": 2, "text": "x"}', True, "label 2, expected 0 or 1"),
+        ('{"id": 1, "rating": 3, "label": null, "text": "x"}', True, "label None, expected 0 or 1"),
+        ('{"id": 1, "rating": 0, "label": 1, "text": "x"}', False, "label 1, expected null"),
+        ('{"id": 1, "rating": 3, "label": true, "text": "x"}', True, "field 'label' is True"),
+        ('{"id": "1", "rating": 3, "label": 0, "text": "x"}', True, "field 'id' is '1'"),
+        ('{"id": 1, "rating": 3, "label": 0, "text": "x"', True, "not valid JSON"),
+        ("[1, 2]", True, "expected a JSON object"),
+        (b'{"id": 1, "rating": 3, "label": 0, "text": "caf\xe9"}', True, "invalid UTF-8 (byte 0xe9)"),
+    ],
+)
 def test_bad_line_named(tmp_path, line, labeled, expected):
     path = write_lines(tmp_path, [GOOD if labeled else GOOD.replace('"label": 0', '"label": null'), line])
     message = error_of(read_reviews, path, labeled)
@@ -140,12 +157,16 @@ def test_reader_roundtrip(tmp_path):
 @pytest.fixture
 def small_imdb(tmp_path, monkeypatch):
     """An imdb dataset of 40 + 40 + 20 reviews in a temporary cache."""
+
     def review(i, label):
         words = " ".join(f"w{j}" for j in range(i % 7 * 60))  # some longer than the truncation
         return Review(i, (9 if label else 2) if label is not None else 0, label, f"Review {i}: {words}")
 
-    files = {"train": [review(i, i % 2) for i in range(40)], "test": [review(i, i % 2) for i in range(20)],
-             "unsup": [review(i, None) for i in range(20)]}
+    files = {
+        "train": [review(i, i % 2) for i in range(40)],
+        "test": [review(i, i % 2) for i in range(20)],
+        "unsup": [review(i, None) for i in range(20)],
+    }
     cache = tmp_path / "data"
     real = registry.get_spec("imdb")
     remotes = []
@@ -154,8 +175,17 @@ def small_imdb(tmp_path, monkeypatch):
         (cache / "imdb").mkdir(parents=True, exist_ok=True)
         (cache / "imdb" / imdb_files.FILES[split]).write_bytes(data)
         remotes.append(RemoteFile(imdb_files.FILES[split], real.files[0].url, hashlib.sha256(data).hexdigest()))
-    spec = DatasetSpec("imdb", real.kind, "imdb", tuple(remotes), real.license, real.citation, real.description,
-                       real.split_notes, real.extra)
+    spec = DatasetSpec(
+        "imdb",
+        real.kind,
+        "imdb",
+        tuple(remotes),
+        real.license,
+        real.citation,
+        real.description,
+        real.split_notes,
+        real.extra,
+    )
     monkeypatch.setitem(registry.DATASETS, "imdb", spec)
     monkeypatch.setenv("WORKBENCH_DATA", str(cache))
     monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "artifacts"))
@@ -204,13 +234,17 @@ def test_data_info_shows_corpus_task_and_lengths(small_imdb):
 # ---------------------------------------------------------------- the real files
 IMDB_DIR = Path(os.environ.get("WORKBENCH_DATA", "/nonexistent")) / "imdb"
 # file: (rows, whitespace words, label counts), from SOURCE.md
-SOURCE = {"train": (25_000, 5_844_680, {0: 12_500, 1: 12_500}), "test": (25_000, 5_713_167, {0: 12_500, 1: 12_500}),
-          "unsup": (50_000, 11_721_682, {None: 50_000})}
+SOURCE = {
+    "train": (25_000, 5_844_680, {0: 12_500, 1: 12_500}),
+    "test": (25_000, 5_713_167, {0: 12_500, 1: 12_500}),
+    "unsup": (50_000, 11_721_682, {None: 50_000}),
+}
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not IMDB_DIR.is_dir(),
-                    reason="IMDB absent: set WORKBENCH_DATA to a folder laid out like ../shared/data")
+@pytest.mark.skipif(
+    not IMDB_DIR.is_dir(), reason="IMDB absent: set WORKBENCH_DATA to a folder laid out like ../shared/data"
+)
 @pytest.mark.parametrize("split", list(SOURCE))
 def test_real_files_counts_and_bytes(split):
     """Every row read back and rewritten by our writer gives SOURCE.md's sha256: the fetch builds these bytes."""

@@ -1,4 +1,5 @@
 """clm:icl: labeled examples written before each input, no training (the shipped CLM)."""
+
 from dataclasses import replace
 
 import pytest
@@ -54,7 +55,6 @@ def test_icl_needs_a_causal_lm():
     assert parse_pipeline("lstm-lm:icl").mode == "icl"
 
 
-
 ANSWERS = {"positive": ["came", "back"], "negative": ["left", "early"]}  # how a demonstration is answered
 TEMPLATE = [",", "so", "we"]
 
@@ -85,14 +85,13 @@ def test_each_input_holds_the_points_examples_each_answered_by_its_own_label(pre
         assert ids[0] == vocab.cls_id and ids[-3:] == template
         parts, rest = [], ids[1:]
         while True:  # cut at each "template answer ." that follows a sentence
-            cut = next((i for i in range(len(rest) - 2) if rest[i:i + 3] == template), None)
+            cut = next((i for i in range(len(rest) - 2) if rest[i : i + 3] == template), None)
             if cut is None or cut + 3 == len(rest):
                 break
-            parts.append((tuple(rest[:cut]), rest[cut + 3:cut + 5], rest[cut + 5:cut + 6]))
-            rest = rest[cut + 6:]
+            parts.append((tuple(rest[:cut]), rest[cut + 3 : cut + 5], rest[cut + 5 : cut + 6]))
+            rest = rest[cut + 6 :]
         assert len(parts) == 4, vocab.decode(ids)
         assert {labeled.get(sentence) for sentence, _, _ in parts} == {"positive", "negative"}
         for sentence, answer, full_stop in parts:
             assert sentence in labeled and full_stop == stop  # one of the point's own n labeled examples
             assert answer == vocab.encode(ANSWERS[labeled[sentence]]), vocab.decode(ids)
-

@@ -1,5 +1,6 @@
 """core/kernels.py: the torch paths against the references (incl. autograd and vmap, as the fused
 core uses them), and the Triton kernels under Triton's CPU interpreter at tiny sizes."""
+
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ def random_case(b=5, t=9, hidden=16, dtype=torch.float64, seed=0, gaps=False):
     """Random projections and weights; lengths from 1 to t (or a mask with holes, `gaps`)."""
     gen = torch.Generator().manual_seed(seed)
     xg = torch.randn(b, t, 4 * hidden, generator=gen, dtype=dtype)
-    w = torch.randn(4 * hidden, hidden, generator=gen, dtype=dtype) / hidden ** 0.5
+    w = torch.randn(4 * hidden, hidden, generator=gen, dtype=dtype) / hidden**0.5
     if gaps:
         mask = torch.rand(b, t, generator=gen) < 0.7
     else:
@@ -68,8 +69,9 @@ def test_vmap_over_replicas_equals_loop():
     out = torch.func.vmap(lstm_scan, in_dims=(0, 0, None, None), randomness="different")(xg, w, mask, True)
     want = torch.stack([lstm_scan_reference(xg[k], w[k], mask, True) for k in range(replicas)])
     torch.testing.assert_close(out, want, rtol=1e-5, atol=1e-6)
-    want_grads = [torch.func.grad(loss, argnums=(1, 2))(lstm_scan_reference, xg[k], w[k], probe[k])
-                  for k in range(replicas)]
+    want_grads = [
+        torch.func.grad(loss, argnums=(1, 2))(lstm_scan_reference, xg[k], w[k], probe[k]) for k in range(replicas)
+    ]
     want_grads = [torch.stack(g) for g in zip(*want_grads)]
     vmap_grad = torch.func.vmap(torch.func.grad(loss, argnums=(1, 2)), in_dims=(None, 0, 0, 0))(lstm_scan, xg, w, probe)
     xs, ws = xg.clone().requires_grad_(), w.clone().requires_grad_()
@@ -79,7 +81,8 @@ def test_vmap_over_replicas_equals_loop():
             torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-6)
     # nested vmap, weights shared (unbatched) at the inner level
     nested = torch.func.vmap(torch.func.vmap(lambda x, w_: lstm_scan(x, w_, mask), in_dims=(0, None)))(
-        xg[:, None].expand(replicas, 2, *xg.shape[1:]), w)
+        xg[:, None].expand(replicas, 2, *xg.shape[1:]), w
+    )
     torch.testing.assert_close(nested[2, 1], lstm_scan_reference(xg[2], w[2], mask), rtol=1e-5, atol=1e-6)
 
 
@@ -171,8 +174,9 @@ def test_triton_kernels_under_interpreter_equal_references():
     """TRITON_INTERPRET must be set before triton is imported, hence the subprocess."""
     pytest.importorskip("triton", reason="triton is not installed: its kernels cannot run here")
     env = {**os.environ, "TRITON_INTERPRET": "1"}
-    proc = subprocess.run([sys.executable, "-c", INTERPRETER_SCRIPT], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERPRETER_SCRIPT], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert all(n >= 3 for n in result["launches"].values()), result["launches"]  # kernels ran, not fallbacks
@@ -239,8 +243,9 @@ def test_triton_kernels_under_interpreter_masked_blocks_and_bf16_against_float64
     the cross-entropy over masked column tails, in float32 and (cross-entropy) bf16, against float64."""
     pytest.importorskip("triton", reason="triton is not installed: its kernels cannot run here")
     env = {**os.environ, "TRITON_INTERPRET": "1"}
-    proc = subprocess.run([sys.executable, "-c", INTERPRETER_CASES], capture_output=True, text=True,
-                          env=env, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", INTERPRETER_CASES], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["grids"]["_lstm_fwd_kernel"] == [[1, 2], [1, 2]]  # two row blocks per direction: the kernel ran

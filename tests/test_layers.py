@@ -1,5 +1,6 @@
 """The house's rule: layers only point down. Library modules never import the CLI, and no two
 modules import each other, directly or through others (read from the source, not by importing)."""
+
 from __future__ import annotations
 
 import ast
@@ -71,8 +72,11 @@ def test_no_import_cycles():
 
 
 def test_library_never_imports_the_cli():
-    offenders = {m: sorted(t for t in ts if t == "workbench.cli" or t.startswith("workbench.cli."))
-                 for m, ts in import_graph().items() if not m.startswith("workbench.cli") and m != "workbench.__main__"}
+    offenders = {
+        m: sorted(t for t in ts if t == "workbench.cli" or t.startswith("workbench.cli."))
+        for m, ts in import_graph().items()
+        if not m.startswith("workbench.cli") and m != "workbench.__main__"
+    }
     assert {m: ts for m, ts in offenders.items() if ts} == {}
 
 

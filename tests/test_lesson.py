@@ -9,6 +9,7 @@ pipeline climbs while the pretrained one stays where it started.
 
 The shipped CLM reads negation because it saw 38M tokens (bench/NOTES.md): at 12M it scored .44
 on negated sentences and the negation point of this test failed."""
+
 import pytest
 
 from workbench.data.microworld import PHENOMENA
@@ -18,8 +19,14 @@ from workbench.pipelines.run import prepare, run_point
 from workbench.report.stats import interval
 
 SEEDS = (0, 1, 2)
-POINTS = (("clm", 16), ("clm:prompt", 16), ("word2vec+lstm", 16),
-          ("clm", 256), ("word2vec+lstm", 256), ("random+lstm", 256))
+POINTS = (
+    ("clm", 16),
+    ("clm:prompt", 16),
+    ("word2vec+lstm", 16),
+    ("clm", 256),
+    ("word2vec+lstm", 256),
+    ("random+lstm", 256),
+)
 PRETRAINED = ("clm", "clm:prompt")
 
 
@@ -49,7 +56,9 @@ def test_the_fine_tuned_pipeline_trains_under_the_protocol(scores):
     for runs in (scores["clm", 16], scores["clm", 256]):
         assert all(r["fit"]["steps"] > 0 for r in runs)
         assert all(r["selection"]["dev"] == "few" for r in runs)
-        assert {len(r["selection"]["configs"]) for r in runs} == {len(scores["word2vec+lstm", 16][0]["selection"]["configs"])}
+        assert {len(r["selection"]["configs"]) for r in runs} == {
+            len(scores["word2vec+lstm", 16][0]["selection"]["configs"])
+        }
     assert all(r["selection"]["dev_size"] == 16 for r in scores["clm", 16])
 
 
@@ -71,8 +80,11 @@ def test_pretrained_leads_on_every_kind_of_sentence(scores, phenomenon):
 
 
 def test_static_beats_random_most_on_the_shifted_split(scores):
-    gaps = {split: mean(accuracies(scores["word2vec+lstm", 256], split)) - mean(accuracies(scores["random+lstm", 256], split))
-            for split in ("test", "shifted")}
+    gaps = {
+        split: mean(accuracies(scores["word2vec+lstm", 256], split))
+        - mean(accuracies(scores["random+lstm", 256], split))
+        for split in ("test", "shifted")
+    }
     assert gaps["test"] > 0.03 and gaps["shifted"] > gaps["test"], gaps
 
 

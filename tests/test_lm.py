@@ -1,4 +1,5 @@
 """Backbone and objectives against their definitions and the torch references."""
+
 import math
 
 import pytest
@@ -13,8 +14,14 @@ from workbench.models.transformer import TransformerConfig, TransformerEncoder, 
 
 def tiny_lm(objective="clm", arch="transformer", positions="learned", vocab_size=50, tie=False):
     torch.manual_seed(0)
-    cfg = LMConfig(objective=objective, arch=arch, vocab_size=vocab_size, tie_embeddings=tie, lstm_hidden=32,
-                   transformer=TransformerConfig(d_model=32, n_layers=2, n_heads=4, d_ff=64, dropout=0.0, positions=positions))
+    cfg = LMConfig(
+        objective=objective,
+        arch=arch,
+        vocab_size=vocab_size,
+        tie_embeddings=tie,
+        lstm_hidden=32,
+        transformer=TransformerConfig(d_model=32, n_layers=2, n_heads=4, d_ff=64, dropout=0.0, positions=positions),
+    )
     return LanguageModel(cfg).eval()
 
 
@@ -48,12 +55,16 @@ def test_block_matches_torch_transformer_encoder_layer():
 def test_rotary_depends_on_relative_position_only():
     cos, sin = rotary_tables(16, 8, "cpu")
     q, k = torch.randn(8), torch.randn(8)
+
     def rotated(v, pos):
         return apply_rotary(v.view(1, 1, 1, 8).expand(1, 1, 16, 8), cos, sin)[0, 0, pos]
+
     assert torch.allclose(rotated(q, 5) @ rotated(k, 2), rotated(q, 9) @ rotated(k, 6), atol=1e-5)
 
 
-@pytest.mark.parametrize("arch, positions", [("transformer", "learned"), ("transformer", "rotary"), ("lstm", "learned")])
+@pytest.mark.parametrize(
+    "arch, positions", [("transformer", "learned"), ("transformer", "rotary"), ("lstm", "learned")]
+)
 def test_causal_models_never_look_ahead(arch, positions):
     model = tiny_lm("clm", arch, positions)
     ids = torch.randint(5, 50, (2, 12))

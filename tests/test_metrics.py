@@ -1,4 +1,5 @@
 """Our metrics agree with scikit-learn on random inputs, and with hand-checked cases where it has none."""
+
 import random
 
 from sklearn.metrics import accuracy_score, f1_score
@@ -8,7 +9,7 @@ from workbench import metrics
 
 def test_accuracy_and_macro_f1_match_sklearn():
     rng = random.Random(0)
-    for trial in range(50):
+    for _trial in range(50):
         labels = ["a", "b", "c", "d"][: rng.randint(2, 4)]
         n = rng.randint(1, 60)
         gold = [rng.choice(labels) for _ in range(n)]

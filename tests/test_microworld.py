@@ -1,4 +1,5 @@
 """The embedded micro-world: determinism, split hygiene, labels, and the corpus signals it promises."""
+
 import os
 import subprocess
 import sys
@@ -74,17 +75,18 @@ def test_different_seed_differs(small_corpus, lex):
 
 
 def test_independent_of_pythonhashseed():
-    code = ("import hashlib\n"
-            "from workbench.data.microworld import generate_corpus, make_task\n"
-            "c = generate_corpus(20_000)\n"
-            "t = make_task('micro-tagging')\n"
-            "s = repr(c.documents) + repr(c.valid) + repr([e.tokens for e in t.splits['shifted']])\n"
-            "print(hashlib.sha256(s.encode()).hexdigest())\n")
+    code = (
+        "import hashlib\n"
+        "from workbench.data.microworld import generate_corpus, make_task\n"
+        "c = generate_corpus(20_000)\n"
+        "t = make_task('micro-tagging')\n"
+        "s = repr(c.documents) + repr(c.valid) + repr([e.tokens for e in t.splits['shifted']])\n"
+        "print(hashlib.sha256(s.encode()).hexdigest())\n"
+    )
     outs = []
     for hs in ("1", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=hs)
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                           cwd=ROOT, timeout=120)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
         assert r.returncode == 0, r.stderr
         outs.append(r.stdout.strip())
     assert outs[0] == outs[1]
@@ -119,7 +121,7 @@ def _simple_label(tokens, lex):
     decides; a negator in that clause flips the adjective's polarity."""
     toks = list(tokens)
     if "but" in toks:
-        toks = toks[len(toks) - toks[::-1].index("but"):]
+        toks = toks[len(toks) - toks[::-1].index("but") :]
     adjs = [t for t in toks if t in lex.polarity]
     assert len(adjs) == 1
     pol = lex.polarity[adjs[0]]
@@ -130,7 +132,7 @@ def _simple_label(tokens, lex):
 
 def test_sentiment_labels_compose(tasks, lex):
     checked = Counter()
-    for split, exs in tasks["micro-sentiment"].splits.items():
+    for _split, exs in tasks["micro-sentiment"].splits.items():
         for e in exs:
             v = mw.sentiment_value(e.tokens)
             assert (v > 0) == (e.label == "positive"), e
@@ -154,12 +156,19 @@ def test_sentiment_hand_cases(lex):
     assert mw.sentiment_value(["the", "soup", "was", good, "."]) > 0
     assert mw.sentiment_value(["the", "soup", "was", "not", good, "."]) < 0
     assert mw.sentiment_value(["the", "soup", "was", "n't", bad, "at", "all", "."]) > 0
-    assert mw.sentiment_value(["the", "room", "was", good, "but", "the", "staff", "was", bad,
-                               "."]) < 0
-    assert mw.sentiment_value(["the", "room", "was", "extremely", good, "but", "the", "staff",
-                               "was", "slightly", bad, "."]) < 0
-    assert mw.sentiment_value(["the", "soup", "was", "slightly", "bad", "and", "the", "staff",
-                               "was", "extremely", "friendly", "."]) > 0
+    assert mw.sentiment_value(["the", "room", "was", good, "but", "the", "staff", "was", bad, "."]) < 0
+    assert (
+        mw.sentiment_value(
+            ["the", "room", "was", "extremely", good, "but", "the", "staff", "was", "slightly", bad, "."]
+        )
+        < 0
+    )
+    assert (
+        mw.sentiment_value(
+            ["the", "soup", "was", "slightly", "bad", "and", "the", "staff", "was", "extremely", "friendly", "."]
+        )
+        > 0
+    )
 
 
 def test_sentiment_head_tail_splits(tasks, lex):
@@ -247,7 +256,7 @@ def test_negation_only_for_some_adjectives(big_corpus, lex):
     for d in big_corpus.documents:
         for s in _sentences(d):
             for i, t in enumerate(s):
-                if t in lex.polarity and any(x in NEGATORS for x in s[max(0, i - 3):i]):
+                if t in lex.polarity and any(x in NEGATORS for x in s[max(0, i - 3) : i]):
                     negated[t] += 1
     never = set(lex.never_negated)
     assert len(never) >= len(lex.polarity) // 5
@@ -262,9 +271,19 @@ def test_negation_only_for_some_adjectives(big_corpus, lex):
 def test_corpus_uses_task_constructions(small_corpus, lex):
     text = [" ".join(d) for d in small_corpus.documents]
     joined = "\n".join(text)
-    for phrase in (" but the ", " was not ", " did not seem ", " at all ", ", so we came back .",
-                   ", so we left early .", "i gave it five stars .", "i gave it one star .",
-                   " very ", " slightly ", " seemed "):
+    for phrase in (
+        " but the ",
+        " was not ",
+        " did not seem ",
+        " at all ",
+        ", so we came back .",
+        ", so we left early .",
+        "i gave it five stars .",
+        "i gave it one star .",
+        " very ",
+        " slightly ",
+        " seemed ",
+    ):
         assert phrase in joined, phrase
     # world knowledge in several frames, consistent with the facts
     name = lex.names[0]
@@ -301,8 +320,10 @@ def test_ground_truth_covers_vocabulary(small_corpus, tasks, lex):
 # ---------------------------------------------------------------------------------- tagging
 def _skeleton(ex, lex):
     keep_noun = set(lex.homographs) | {f["verb3"] for f in lex.homograph_forms.values()}
-    return tuple(tag if tag in ("PROPN", "ADJ") or (tag == "NOUN" and tok not in keep_noun)
-                 else tok for tok, tag in zip(ex.tokens, ex.tags))
+    return tuple(
+        tag if tag in ("PROPN", "ADJ") or (tag == "NOUN" and tok not in keep_noun) else tok
+        for tok, tag in zip(ex.tokens, ex.tags)
+    )
 
 
 def test_tagging(tasks, lex):
@@ -329,16 +350,16 @@ def test_tagging(tasks, lex):
 def test_qa_spans(tasks, lex):
     task = tasks["micro-qa"]
     assert task.kind == "span"
-    for split, exs in task.splits.items():
+    for _split, exs in task.splits.items():
         for e in exs:
             s, t = e.span
             assert 0 <= s <= t < len(e.tokens)
-            answer = e.tokens[s:t + 1]
+            answer = e.tokens[s : t + 1]
             q = e.question
             names = [w for w in q if w in lex.facts]
             if e.phenomenon.startswith("who"):
                 assert len(answer) == 1 and answer[0] in lex.facts
-                assert lex.facts[answer[0]]["city"] == tuple(q[q.index("in") + 1:-1])
+                assert lex.facts[answer[0]]["city"] == tuple(q[q.index("in") + 1 : -1])
             else:
                 assert len(names) == 1
                 attr = e.phenomenon.split("+")[0]
@@ -350,5 +371,4 @@ def test_qa_spans(tasks, lex):
     assert any(e.question[:2] not in train_q for e in shifted)
     assert any("shifted-passage" in e.phenomenon for e in shifted)
     assert all("shifted" in e.phenomenon for e in shifted)
-    assert not any("shifted" in e.phenomenon for s in ("train", "dev", "test")
-                   for e in task.splits[s])
+    assert not any("shifted" in e.phenomenon for s in ("train", "dev", "test") for e in task.splits[s])

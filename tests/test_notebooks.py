@@ -3,6 +3,7 @@
 Each notebook runs in a fresh kernel inside a temporary copy of notebooks/, with
 WORKBENCH_NOTEBOOK_QUICK=1 (small configs) and a temporary WORKBENCH_CACHE.
 """
+
 import json
 import os
 import re
@@ -49,15 +50,22 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     # the kernel must be this interpreter (the venv), whatever python3 kernel is installed elsewhere
     spec_dir = tmp_path / "kernels" / "python3"
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3", "language": "python"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path) + os.pathsep + os.environ.get("JUPYTER_PATH", ""))
     assert KernelSpecManager().get_kernel_spec("python3").argv[0] == sys.executable
 
     nb = nbformat.read(work / path.name, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(work)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    )
     client.execute()  # raises CellExecutionError on the first failing cell
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors

@@ -1,5 +1,6 @@
 """What each pipeline pretrained: the counts `parameter_counts` reports equal a direct count of the
 built model's parameters, split by module (pretrained parts vs parts learned from the labels)."""
+
 import pytest
 
 from workbench.data.tasks import resolve_task
@@ -16,10 +17,19 @@ def numel(*modules) -> int:
     return sum(p.numel() for p in {id(p): p for m in modules for p in m.parameters()}.values())
 
 
-@pytest.mark.parametrize("pipeline, pretrained_parts", [
-    ("word2vec+lstm", ("embed",)), ("glove+transformer:frozen", ("embed",)), ("random+lstm", ()),
-    ("clm", ("embed", "encoder")), ("clm:probe", ("embed", "encoder")), ("clm:prompt", ("embed", "encoder", "head")),
-    ("clm:icl", ("embed", "encoder", "head")), ("scratch-transformer", ())])
+@pytest.mark.parametrize(
+    "pipeline, pretrained_parts",
+    [
+        ("word2vec+lstm", ("embed",)),
+        ("glove+transformer:frozen", ("embed",)),
+        ("random+lstm", ()),
+        ("clm", ("embed", "encoder")),
+        ("clm:probe", ("embed", "encoder")),
+        ("clm:prompt", ("embed", "encoder", "head")),
+        ("clm:icl", ("embed", "encoder", "head")),
+        ("scratch-transformer", ()),
+    ],
+)
 def test_counts_equal_the_models_parameters(task_and_vocab, pipeline, pretrained_parts):
     task, vocab = task_and_vocab
     prepared = prepare(pipeline, task, "microworld", vocab)
@@ -37,5 +47,9 @@ def test_counts_equal_the_models_parameters(task_and_vocab, pipeline, pretrained
 
 def test_tfidf_is_not_a_neural_model(task_and_vocab):
     prepared = prepare("tfidf", task_and_vocab[0], "microworld")
-    assert prepared.pipeline.parameter_counts(prepared) == {"total": None, "pretrained": 0, "from_labels": None,
-                                                             "note": "not a neural model"}
+    assert prepared.pipeline.parameter_counts(prepared) == {
+        "total": None,
+        "pretrained": 0,
+        "from_labels": None,
+        "note": "not a neural model",
+    }

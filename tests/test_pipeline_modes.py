@@ -2,6 +2,7 @@
 prompt fine-tuning trains through the verbalizers, a probe leaves the backbone alone, layer decay
 gives each layer its rate, MLM and PLM prompts are read at their slot (the PLM's query stream
 never sees the slot's own token), and span training beats a trivial baseline on micro-qa."""
+
 import contextlib
 from collections import Counter
 from dataclasses import replace
@@ -85,8 +86,15 @@ def test_probe_trains_the_head_and_leaves_the_backbone_unchanged(sentiment, voca
     model = prepared.pipeline.build_model(prepared)
     config = TrainConfig(lr=3e-3, weight_decay=0.1, min_steps=4, max_steps=4, max_evals=1)
     with optimizer_steps(model) as steps:
-        fit(model, prepared.encoded["train"][:32], prepared.encoded["dev"][:16], sentiment.splits["dev"][:16],
-            sentiment, config, seed=0)
+        fit(
+            model,
+            prepared.encoded["train"][:32],
+            prepared.encoded["dev"][:16],
+            sentiment.splits["dev"][:16],
+            sentiment,
+            config,
+            seed=0,
+        )
     assert len(steps) == 4
     trained = steps[-1][1]
     backbone = [name for name in trained if name.startswith(("embed.", "encoder."))]
@@ -106,8 +114,15 @@ def test_layer_decay_gives_each_layer_its_rate_in_training(sentiment, vocab):
     lr, decay = 1e-3, 0.8
     config = TrainConfig(lr=lr, min_steps=1, max_steps=1, max_evals=1, layer_decay=decay)
     with optimizer_steps(model) as steps:
-        fit(model, prepared.encoded["train"][:8], prepared.encoded["dev"][:8], sentiment.splits["dev"][:8],
-            sentiment, config, seed=0)
+        fit(
+            model,
+            prepared.encoded["train"][:8],
+            prepared.encoded["dev"][:8],
+            sentiment.splits["dev"][:8],
+            sentiment,
+            config,
+            seed=0,
+        )
     rate_of = {}
     for group in steps[0][0].param_groups:
         for parameter in group["params"]:
@@ -130,6 +145,7 @@ def test_layer_decay_gives_each_layer_its_rate_in_training(sentiment, vocab):
 
 # ------------------------------------------------------------------ MLM and PLM prompts: read at the slot
 
+
 @pytest.fixture(scope="module")
 def tiny_backbones(tmp_path_factory):
     """One-layer MLM and PLM backbones, pretrained for a few steps: what is tested is where the prompt
@@ -138,17 +154,45 @@ def tiny_backbones(tmp_path_factory):
     folders = {}
     for objective in ("mlm", "plm"):
         folder = tmp_path_factory.mktemp(objective)
-        result = run_main("pretrain", "--objective", objective, "--corpus", TINY_CORPUS, "--steps", "3",
-                          "--d-model", "32", "--layers", "1", "--heads", "2", "--d-ff", "64", "--batch-size", "8",
-                          "--seq-len", "32", "--out", str(folder), "--device", "cpu", "--quiet")
+        result = run_main(
+            "pretrain",
+            "--objective",
+            objective,
+            "--corpus",
+            TINY_CORPUS,
+            "--steps",
+            "3",
+            "--d-model",
+            "32",
+            "--layers",
+            "1",
+            "--heads",
+            "2",
+            "--d-ff",
+            "64",
+            "--batch-size",
+            "8",
+            "--seq-len",
+            "32",
+            "--out",
+            str(folder),
+            "--device",
+            "cpu",
+            "--quiet",
+        )
         assert result.returncode == 0, result.stderr
         folders[objective] = folder
     return folders
 
 
 def prompted(objective, folders, task):
-    prepared = prepare(f"{objective}:prompt", task, TINY_CORPUS, build_vocab(TINY_CORPUS),
-                       settings={"backbone": str(folders[objective])})
+    prepared = prepare(
+        f"{objective}:prompt",
+        task,
+        TINY_CORPUS,
+        build_vocab(TINY_CORPUS),
+        settings={"backbone": str(folders[objective])},
+    )
     torch.manual_seed(0)
     return prepared, prepared.pipeline.build_model(prepared).eval()
 
@@ -190,6 +234,7 @@ def test_plm_prompt_reads_the_query_stream_which_never_sees_the_slots_token(tiny
 
 
 # ------------------------------------------------------------------ span extraction (micro-qa)
+
 
 def test_span_training_beats_the_best_constant_span_on_micro_qa():
     """The trivial baseline: the most frequent (start, length) of the train split, for every question."""

@@ -1,4 +1,5 @@
 """Pipelines end to end on the micro-world: what pretrained vectors add, every task kind, determinism."""
+
 import json
 
 import pytest
@@ -51,11 +52,14 @@ def test_same_seed_same_numbers_and_frozen_vectors_stay(vocab, sentiment):
     assert torch.equal(model.embed.weight, prepared.matrix)
 
 
-@pytest.mark.parametrize("task_name, pipeline, metric", [
-    ("micro-tagging", "random+lstm", "token_accuracy"),
-    ("micro-qa", "word2vec+transformer", "token_f1"),
-    ("micro-sentiment", "fasttext+transformer", "accuracy"),
-])
+@pytest.mark.parametrize(
+    "task_name, pipeline, metric",
+    [
+        ("micro-tagging", "random+lstm", "token_accuracy"),
+        ("micro-qa", "word2vec+transformer", "token_f1"),
+        ("micro-sentiment", "fasttext+transformer", "accuracy"),
+    ],
+)
 def test_every_task_kind_trains(vocab, task_name, pipeline, metric):
     task = resolve_task(task_name)
     encoder = {"d_model": 32, "n_heads": 2, "d_ff": 64} if "transformer" in pipeline else {"hidden": 32}
@@ -75,8 +79,9 @@ def test_tagging_learns_homographs_from_labels(vocab):
 
 def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
     out = tmp_path / "run"
-    result = run_main("finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "200", "--seed", "1",
-                     "--out", str(out))
+    result = run_main(
+        "finetune", "--pipeline", "tfidf", "--task", "micro-sentiment", "--n", "200", "--seed", "1", "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr
     assert "test" in result.stdout and "shifted" in result.stdout
     recorded = json.loads((out / "results.json").read_text())
@@ -85,8 +90,21 @@ def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
     env = json.loads((out / "environment.json").read_text())
     assert env["torch"] and env["python"] and "cpu_count" in env
     assert recorded["selection"]["dev"] == "few" and recorded["selection"]["dev_size"] == 200
-    oracle = run_main("finetune", "--pipeline", "tfidf", "--n", "200", "--seed", "1", "--dev", "full", "--grid", "2",
-                      "--out", str(tmp_path / "oracle"))
+    oracle = run_main(
+        "finetune",
+        "--pipeline",
+        "tfidf",
+        "--n",
+        "200",
+        "--seed",
+        "1",
+        "--dev",
+        "full",
+        "--grid",
+        "2",
+        "--out",
+        str(tmp_path / "oracle"),
+    )
     assert oracle.returncode == 0, oracle.stderr
     assert "selected on 500 dev examples (full)" in oracle.stdout
     assert json.loads((tmp_path / "oracle" / "config.json").read_text())["dev"] == "full"
@@ -96,6 +114,17 @@ def test_tfidf_anchor_and_finetune_run_folder(tmp_path):
 
 def test_pipeline_names_are_listed_in_help():
     result = run_main("finetune", "--help")
-    for name in ("random+lstm", "word2vec+lstm", "fasttext+lstm", "glove+lstm", "word2vec+transformer", "tfidf",
-                 "mlm", "clm", "plm", "lstm-lm", "scratch-transformer"):
+    for name in (
+        "random+lstm",
+        "word2vec+lstm",
+        "fasttext+lstm",
+        "glove+lstm",
+        "word2vec+transformer",
+        "tfidf",
+        "mlm",
+        "clm",
+        "plm",
+        "lstm-lm",
+        "scratch-transformer",
+    ):
         assert name in result.stdout

@@ -1,5 +1,6 @@
 """Presets are data shipped in the package: `compare --preset NAME` starts from them; --config and explicit
 options override them; an unknown name is a one-line error listing the presets. Seeds can depend on n."""
+
 import pytest
 from conftest import run_main
 
@@ -27,7 +28,7 @@ def test_real_text_presets_ship_and_parse():
 
 def test_options_and_config_override_a_preset(tmp_path):
     path = tmp_path / "lab.toml"
-    path.write_text('sizes = [16, 64]\n[settings.clm]\nsteps = 7\n[seeds_up_to]\n64 = 4\n')
+    path.write_text("sizes = [16, 64]\n[settings.clm]\nsteps = 7\n[seeds_up_to]\n64 = 4\n")
     config = build_config(path, preset="imdb-sst2", seeds="2", out=str(tmp_path / "run"))
     assert config.sizes == [16, 64] and config.seeds == [0, 1] and config.out == str(tmp_path / "run")
     assert config.settings["clm"] == {"steps": 7} and config.seeds_up_to == {256: 5, 64: 4}

@@ -1,4 +1,5 @@
 """Pretraining: learns, checkpoints at log-spaced compute, resumes exactly, refuses bad checkpoints."""
+
 import json
 
 import pytest
@@ -29,12 +30,16 @@ def corpus_and_vocab():
 
 def small(objective="clm", steps=24, d=32, batch_size=8, **kw):
     model = LMConfig(objective=objective, transformer=TransformerConfig(d_model=d, n_layers=1, n_heads=2, d_ff=2 * d))
-    return model, pt.PretrainConfig(steps=steps, batch_size=batch_size, seq_len=32, eval_every=8, eval_blocks=8, warmup=4, **kw)
+    return model, pt.PretrainConfig(
+        steps=steps, batch_size=batch_size, seq_len=32, eval_every=8, eval_blocks=8, warmup=4, **kw
+    )
 
 
 def test_clm_learns_below_unigram_and_keeps_log_spaced_checkpoints(tmp_path, corpus_and_vocab):
     corpus, vocab = corpus_and_vocab
-    model_cfg, cfg = small("clm", steps=300, d=64, batch_size=16, lr=3e-3)  # a plateau at unigram level ends near step 200
+    model_cfg, cfg = small(
+        "clm", steps=300, d=64, batch_size=16, lr=3e-3
+    )  # a plateau at unigram level ends near step 200
     final = pt.pretrain(model_cfg, cfg, corpus, CORPUS, vocab, tmp_path, progress=False)
     config = json.loads((tmp_path / "config.json").read_text())
     assert final["val_loss"] < config["unigram_val_loss"] - 0.8
@@ -131,8 +136,11 @@ def test_pretrain_cli_rejects_bad_options(tmp_path):
 
 
 def test_the_log_reader_skips_a_cut_line_and_keeps_one_record_per_step(tmp_path):
-    lines = [{"step": 1, "val_loss": 3.0}, {"step": 2, "val_loss": 2.5, "checkpoint": "checkpoints/a.safetensors"},
-             {"step": 2, "val_loss": 2.4, "checkpoint": "checkpoints/b.safetensors"}]
+    lines = [
+        {"step": 1, "val_loss": 3.0},
+        {"step": 2, "val_loss": 2.5, "checkpoint": "checkpoints/a.safetensors"},
+        {"step": 2, "val_loss": 2.4, "checkpoint": "checkpoints/b.safetensors"},
+    ]
     (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"step": 3, "val_')
     assert pt.read_log(tmp_path) == [lines[0], lines[2]]
     assert pt.record_for(tmp_path, "checkpoints/b.safetensors") == lines[2]
@@ -149,10 +157,12 @@ def test_cli_defaults_are_the_library_defaults():
 
 
 def test_bad_options_are_one_line_errors_in_the_library_too():
-    for options, expected in (({"d_model": 30, "heads": 4}, "--d-model 30 is not divisible by --heads 4"),
-                              ({"arch": "lstm", "objective": "mlm"}, "--arch lstm trains a causal LM"),
-                              ({"seq_len": 0}, "--seq-len 0: must be a positive"),
-                              ({"positions": "sinusoid"}, "--positions 'sinusoid'")):
+    for options, expected in (
+        ({"d_model": 30, "heads": 4}, "--d-model 30 is not divisible by --heads 4"),
+        ({"arch": "lstm", "objective": "mlm"}, "--arch lstm trains a causal LM"),
+        ({"seq_len": 0}, "--seq-len 0: must be a positive"),
+        ({"positions": "sinusoid"}, "--positions 'sinusoid'"),
+    ):
         with pytest.raises(WorkbenchError, match=expected) as error:
             pt.PretrainOptions(**options).configs()
         assert "\n" not in str(error.value)

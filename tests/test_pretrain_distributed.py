@@ -3,6 +3,7 @@ global batch, only rank 0 writes, an interrupted distributed run resumes, and ba
 
 The two-process runs share one spawned group (module fixture): each new process pays several seconds of imports.
 """
+
 import json
 import os
 import sys
@@ -26,7 +27,9 @@ OBJECTIVES = ("clm", "mlm")  # MLM: ranks hold different numbers of targets, so 
 
 def job(objective, corpus, vocab, out):
     """A tiny model without dropout (dropout masks of a shard differ from those of the whole batch)."""
-    model = LMConfig(objective=objective, transformer=TransformerConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64, dropout=0.0))
+    model = LMConfig(
+        objective=objective, transformer=TransformerConfig(d_model=32, n_layers=1, n_heads=2, d_ff=64, dropout=0.0)
+    )
     cfg = pt.PretrainConfig(steps=6, batch_size=8, seq_len=32, eval_every=1, eval_blocks=8, warmup=2)
     return model, cfg, corpus, CORPUS, vocab, out, "cpu", False
 
@@ -39,7 +42,11 @@ def _record_writes(root, writes):
         if event not in ("open", "os.rename", "os.mkdir") or not isinstance(args[0], (str, os.PathLike)):
             return
         path = os.fspath(args[1] if event == "os.rename" else args[0])  # a rename writes its destination
-        writing = event != "open" or any(c in (args[1] or "") for c in "wax+") or (args[2] or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        writing = (
+            event != "open"
+            or any(c in (args[1] or "") for c in "wax+")
+            or (args[2] or 0) & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        )
         if writing and path.startswith(root):
             writes.append(os.path.relpath(path, root))
 
@@ -119,7 +126,10 @@ def test_interrupted_two_process_run_resumes_exactly(runs):
 
 
 def test_bad_nproc_is_a_one_line_error(tmp_path):
-    for options, expected in ((["--batch-size", "6", "--nproc", "4"], "split over 4 processes"), (["--nproc", "0"], "positive")):
+    for options, expected in (
+        (["--batch-size", "6", "--nproc", "4"], "split over 4 processes"),
+        (["--nproc", "0"], "positive"),
+    ):
         result = run_main("pretrain", "--steps", "2", "--out", str(tmp_path), *options)
         assert result.returncode == 2 and "--nproc" in result.stderr and expected in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
@@ -127,7 +137,9 @@ def test_bad_nproc_is_a_one_line_error(tmp_path):
 
 def test_a_folder_with_another_config_is_refused_before_any_process_starts(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model": {}, "pretrain": {}}))
-    result = run_main("pretrain", "--corpus", CORPUS, "--steps", "2", "--batch-size", "4", "--out", str(tmp_path), "--nproc", "2")
+    result = run_main(
+        "pretrain", "--corpus", CORPUS, "--steps", "2", "--batch-size", "4", "--out", str(tmp_path), "--nproc", "2"
+    )
     assert result.returncode == 2 and "another config" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 

@@ -1,5 +1,6 @@
 """The real-text presets (issue #15): they ship in 30 MB, the CLI takes them, --half and --time-budget work, and
 the micro-world default and its shipped checkpoint are untouched by any of it."""
+
 import json
 
 import pytest
@@ -46,8 +47,9 @@ def test_the_micro_world_default_and_its_shipped_checkpoint_still_match():
 def test_cli_preset_with_overrides_and_bad_names():
     parser = build_parser()
     options = options_from_args(parser.parse_args(["pretrain", "--preset", "imdb-clm", "--d-model", "96"]))
-    assert options == pt.PRESETS["imdb-clm"].options.__class__(**{**vars(pt.PRESETS["imdb-clm"].options),
-                                                                    "d_model": 96})
+    assert options == pt.PRESETS["imdb-clm"].options.__class__(
+        **{**vars(pt.PRESETS["imdb-clm"].options), "d_model": 96}
+    )
     assert options_from_args(parser.parse_args(["pretrain"])) == pt.PretrainOptions()
     with pytest.raises(WorkbenchError, match="--preset 'imdb-gpt': no such preset"):
         options_from_args(parser.parse_args(["pretrain", "--preset", "imdb-gpt"]))
@@ -63,9 +65,31 @@ def test_tied_lstm_needs_its_width_equal_to_the_embedding():
 
 def test_half_saving_is_read_back_and_recorded(tmp_path):
     out = tmp_path / "run"
-    result = run_main("pretrain", "--corpus", CORPUS, "--steps", "6", "--d-model", "16", "--heads", "2",
-                      "--d-ff", "32", "--layers", "1", "--batch-size", "4", "--seq-len", "16", "--half",
-                      "--device", "cpu", "--quiet", "--out", str(out))
+    result = run_main(
+        "pretrain",
+        "--corpus",
+        CORPUS,
+        "--steps",
+        "6",
+        "--d-model",
+        "16",
+        "--heads",
+        "2",
+        "--d-ff",
+        "32",
+        "--layers",
+        "1",
+        "--batch-size",
+        "4",
+        "--seq-len",
+        "16",
+        "--half",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     tensors = load_file(str(out / "model.safetensors"))
     assert all(t.dtype == torch.float16 for t in tensors.values())

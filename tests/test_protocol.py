@@ -1,5 +1,6 @@
 """The fair protocol: each point selects on a dev subset of about its own size, over the same
 number of configurations for every trained pipeline (pipelines.tuning)."""
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,11 @@ from workbench.pipelines.tuning import GRID_SIZE, TUNING_GRID, Protocol
 
 CORPUS = "microworld:100000"
 TINY_TRAIN = {"max_steps": 12, "min_steps": 12}
-TINY = {"random+lstm": {"train": TINY_TRAIN, "encoder": {"hidden": 16, "dropout": 0.0}},
-        "random+transformer": {"train": TINY_TRAIN,
-                               "encoder": {"d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers": 1}},
-        "scratch-transformer": {"train": TINY_TRAIN}}
+TINY = {
+    "random+lstm": {"train": TINY_TRAIN, "encoder": {"hidden": 16, "dropout": 0.0}},
+    "random+transformer": {"train": TINY_TRAIN, "encoder": {"d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers": 1}},
+    "scratch-transformer": {"train": TINY_TRAIN},
+}
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +61,7 @@ def test_dev_subset_is_not_the_train_subset_order(sentiment):
 
 def test_a_rare_class_still_gets_two_dev_examples():
     dev = [Example(("w",), label="a") for _ in range(97)] + [Example(("w",), label="b") for _ in range(3)]
-    task = Task(name="rare", kind=CLASSIFICATION, labels=["a", "b"],
-                splits={"train": dev, "dev": dev, "test": dev})
+    task = Task(name="rare", kind=CLASSIFICATION, labels=["a", "b"], splits={"train": dev, "dev": dev, "test": dev})
     for n in (2, 4, 8):
         counts = Counter(dev[i].label for i in dev_subset(task, n, 0))
         assert counts["b"] >= 2 and counts["a"] >= 2
@@ -79,8 +80,15 @@ def test_every_family_recipe_offers_the_same_number_of_configurations():
 @pytest.fixture(scope="module")
 def tiny_compare(tmp_path_factory):
     """Every trained family kind, few-shot selection, grid 2: (folder, results lines)."""
-    config = build_config(task="micro-sentiment", corpus=CORPUS, pipelines=list(TINY) + ["tfidf"], sizes="8,24",
-                          seeds="2", grid="2", out=str(tmp_path_factory.mktemp("protocol") / "run"))
+    config = build_config(
+        task="micro-sentiment",
+        corpus=CORPUS,
+        pipelines=list(TINY) + ["tfidf"],
+        sizes="8,24",
+        seeds="2",
+        grid="2",
+        out=str(tmp_path_factory.mktemp("protocol") / "run"),
+    )
     config.settings = TINY
     folder = run_compare(config, progress=False, report=False)
     return folder, [json.loads(line) for line in (folder / "results.jsonl").read_text().splitlines()]
@@ -106,15 +114,41 @@ def test_every_trained_pipeline_tries_the_same_configurations_on_its_own_dev(tin
 
 def test_dev_full_is_recorded_in_config_and_results(tmp_path, sentiment):
     out = tmp_path / "run"
-    result = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--dev", "full",
-                      "--corpus", CORPUS, "--out", str(out), "--quiet")
+    result = run_main(
+        "compare",
+        "--pipelines",
+        "tfidf",
+        "--sizes",
+        "16",
+        "--seeds",
+        "1",
+        "--dev",
+        "full",
+        "--corpus",
+        CORPUS,
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "config.json").read_text())["dev"] == "full"
     line = json.loads((out / "results.jsonl").read_text())
     assert line["selection"]["dev"] == "full" and line["selection"]["dev_size"] == len(sentiment.splits["dev"])
     assert len(line["selection"]["configs"]) == GRID_SIZE
-    again = run_main("compare", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1", "--corpus", CORPUS,
-                     "--out", str(out), "--quiet")
+    again = run_main(
+        "compare",
+        "--pipelines",
+        "tfidf",
+        "--sizes",
+        "16",
+        "--seeds",
+        "1",
+        "--corpus",
+        CORPUS,
+        "--out",
+        str(out),
+        "--quiet",
+    )
     assert again.returncode == 2 and "another config" in again.stderr, "few and full selection never share a folder"
 
 
@@ -131,8 +165,9 @@ def test_grid_1_full_dev_is_the_recipe_alone(vocab, sentiment):
     torch.manual_seed(1)
     model = prepared.pipeline.build_model(prepared)
     train = [prepared.encoded["train"][i] for i in subset(sentiment, 24, 1)]
-    want = fit(model, train, prepared.encoded["dev"], sentiment.splits["dev"], sentiment,
-               prepared.pipeline.train_config(), 1)
+    want = fit(
+        model, train, prepared.encoded["dev"], sentiment.splits["dev"], sentiment, prepared.pipeline.train_config(), 1
+    )
     assert got["fit"]["steps"] == want.steps and got["fit"]["best_dev"] == want.best_dev
     for split in ("test", "shifted", "dev"):
         assert got["metrics"][split] == evaluate(model, prepared.encoded[split], sentiment.splits[split], sentiment)
@@ -149,7 +184,8 @@ def test_fused_points_and_configurations_equal_one_by_one(vocab, sentiment):
         assert a["fit"]["fused_replicas"] == len(points) * GRID_SIZE and b["fit"]["fused_replicas"] == 1
         assert a["selection"]["chosen"] == b["selection"]["chosen"]
         assert [c["dev_score"] for c in a["selection"]["configs"]] == pytest.approx(
-            [c["dev_score"] for c in b["selection"]["configs"]])
+            [c["dev_score"] for c in b["selection"]["configs"]]
+        )
         for split in ("test", "shifted", "dev"):
             assert a["metrics"][split]["accuracy"] == pytest.approx(b["metrics"][split]["accuracy"], abs=2e-3)
 
@@ -204,7 +240,8 @@ def test_the_scratch_transformer_control_learns(sentiment):
     from workbench.data.vocab import build_vocab
     from workbench.pipelines.run import prepare, run_point
 
-    prepared = prepare("scratch-transformer", sentiment, "microworld", build_vocab("microworld"),
-                       {"train": {"lr": 1e-3}})
+    prepared = prepare(
+        "scratch-transformer", sentiment, "microworld", build_vocab("microworld"), {"train": {"lr": 1e-3}}
+    )
     result = run_point(prepared, 1024, 0)
     assert result["metrics"]["test"]["accuracy"] > 0.6  # chance is .5 +- .03 on 1,000 sentences

@@ -1,6 +1,7 @@
 """`workbench compare --executor ray`: with no cluster it starts a local one (the README's line);
 the same results as the local executor; a worker killed mid-grid is retried and no point is lost
 or duplicated; a rerun resumes from the results file."""
+
 import json
 
 import pytest
@@ -12,16 +13,27 @@ from workbench.experiments.runner import run_compare
 ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install '.[ray]' (CI installs it)")
 
 SETTINGS = {"random+lstm": {"train": {"max_steps": 12, "min_steps": 12}, "encoder": {"hidden": 16}}}
-GRID = dict(task="micro-sentiment", corpus="microworld:100000", pipelines=["tfidf", "random+lstm"], sizes=[16, 32],
-            seeds=[0, 1], fuse="2", settings=SETTINGS)
+GRID = dict(
+    task="micro-sentiment",
+    corpus="microworld:100000",
+    pipelines=["tfidf", "random+lstm"],
+    sizes=[16, 32],
+    seeds=[0, 1],
+    fuse="2",
+    settings=SETTINGS,
+)
 
 
 @pytest.fixture(scope="module")
 def fault_marker(tmp_path_factory):
     """A local 2-CPU cluster whose first task kills its own worker (see executors._group_task)."""
     marker = tmp_path_factory.mktemp("fault") / "killed-once"
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"WORKBENCH_FAULT_ONCE": str(marker)}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"WORKBENCH_FAULT_ONCE": str(marker)}},
+    )
     yield marker
     ray.shutdown()
 
@@ -37,8 +49,22 @@ def test_without_a_cluster_compare_starts_a_local_one(tmp_path, monkeypatch):
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     assert not ray.is_initialized()  # this test must run before the module's cluster fixture starts one
     try:
-        result = run_main("compare", "--executor", "ray", "--pipelines", "tfidf", "--sizes", "16", "--seeds", "1",
-                          "--corpus", "microworld:100000", "--quiet", "--out", str(tmp_path / "run"))
+        result = run_main(
+            "compare",
+            "--executor",
+            "ray",
+            "--pipelines",
+            "tfidf",
+            "--sizes",
+            "16",
+            "--seeds",
+            "1",
+            "--corpus",
+            "microworld:100000",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+        )
         assert ray.is_initialized()  # compare started the cluster itself
     finally:
         ray.shutdown()
@@ -49,8 +75,20 @@ def test_without_a_cluster_compare_starts_a_local_one(tmp_path, monkeypatch):
 
 
 def test_unreachable_cluster_or_missing_ray_is_one_line(tmp_path, monkeypatch):
-    args = ["compare", "--executor", "ray", "--sizes", "16", "--seeds", "1", "--pipelines", "tfidf",
-            "--corpus", "microworld:100000", "--quiet"]
+    args = [
+        "compare",
+        "--executor",
+        "ray",
+        "--sizes",
+        "16",
+        "--seeds",
+        "1",
+        "--pipelines",
+        "tfidf",
+        "--corpus",
+        "microworld:100000",
+        "--quiet",
+    ]
     result = run_main(*args, "--address", "127.0.0.1:1", "--out", str(tmp_path / "a"))
     assert result.returncode == 2 and "--address 127.0.0.1:1" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

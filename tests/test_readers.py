@@ -1,4 +1,5 @@
 """Every malformed input gets a one-line error naming the file and line, never a crash or a wrong result."""
+
 import pytest
 
 from workbench.data import readers, tasks
@@ -28,7 +29,9 @@ def test_tsv_classification_roundtrip(tmp_path):
     assert task.kind == "classification" and task.labels == ["0", "1"]
     assert sum(len(v) for v in task.splits.values()) == 40
     assert set(task.splits) == {"train", "dev", "test"}
-    assert ("a", "good", "film") in {ex.tokens for ex in task.splits["train"] + task.splits["dev"] + task.splits["test"]}
+    assert ("a", "good", "film") in {
+        ex.tokens for ex in task.splits["train"] + task.splits["dev"] + task.splits["test"]
+    }
     assert ("bad", "(", "very", ")") in {ex.tokens for v in task.splits.values() for ex in v}
 
 
@@ -76,8 +79,15 @@ def test_ragged_conll_rows(tmp_path):
 
 
 def test_conllu_skips_ranges_and_empty_nodes(tmp_path):
-    rows = ["# text = don't go", "1-2\tdon't\t_\t_\t_\t_\t_\t_\t_\t_", "1\tdo\tdo\tAUX\t_\t_\t0\troot\t_\t_",
-            "2\tn't\tnot\tPART\t_\t_\t1\tadvmod\t_\t_", "2.1\tx\tx\tX\t_\t_\t_\t_\t_\t_", "3\tGo\tgo\tVERB\t_\t_\t1\tx\t_\t_", ""]
+    rows = [
+        "# text = don't go",
+        "1-2\tdon't\t_\t_\t_\t_\t_\t_\t_\t_",
+        "1\tdo\tdo\tAUX\t_\t_\t0\troot\t_\t_",
+        "2\tn't\tnot\tPART\t_\t_\t1\tadvmod\t_\t_",
+        "2.1\tx\tx\tX\t_\t_\t_\t_\t_\t_",
+        "3\tGo\tgo\tVERB\t_\t_\t1\tx\t_\t_",
+        "",
+    ]
     path = write(tmp_path, "a.conllu", "\n".join(rows) + "\n")
     [(tokens, tags, line)] = readers.read_conll(path, tag_col=3, word_col=1, conllu=True)
     assert tokens == ["do", "n't", "go"] and tags == ["AUX", "PART", "VERB"] and line == 3
@@ -91,12 +101,27 @@ def test_conllu_wrong_width(tmp_path):
 def test_squad_spans(tmp_path):
     import json
 
-    doc = {"data": [{"paragraphs": [{"context": "Mary lives in Paris, near the river.",
-                                      "qas": [{"id": "q1", "question": "Where does Mary live?",
-                                               "answers": [{"text": "Paris", "answer_start": 14}]}]}]}]}
+    doc = {
+        "data": [
+            {
+                "paragraphs": [
+                    {
+                        "context": "Mary lives in Paris, near the river.",
+                        "qas": [
+                            {
+                                "id": "q1",
+                                "question": "Where does Mary live?",
+                                "answers": [{"text": "Paris", "answer_start": 14}],
+                            }
+                        ],
+                    }
+                ]
+            }
+        ]
+    }
     path = write(tmp_path, "qa.json", json.dumps(doc))
     [(words, question, (start, end))] = readers.read_squad(path)
-    assert words[start:end + 1] == ["paris"] and question[-1] == "?"
+    assert words[start : end + 1] == ["paris"] and question[-1] == "?"
     doc["data"][0]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = 3
     write(tmp_path, "bad.json", json.dumps(doc))
     assert "answer_start" in error_of(readers.read_squad, tmp_path / "bad.json")

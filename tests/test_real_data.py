@@ -1,4 +1,5 @@
 """Every loader on the real files; counts equal those in each dataset's SOURCE.md."""
+
 from conftest import requires_real_data
 
 from workbench.data import registry, tasks

@@ -1,6 +1,7 @@
 """What the real-text lab tells a user before paying for it: `embed train` without --out trains into the cache
 `compare` reads (and finds it there the second time), with time and similarity scores printed; a pretraining
 on the CPU is announced with its expected cost."""
+
 from conftest import run_main
 
 from workbench.pretrain.cached import warn_cpu_cost

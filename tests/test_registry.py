@@ -1,4 +1,5 @@
 """The registry fetches over any URL scheme urllib knows; tests serve files from file:// URLs."""
+
 import gzip
 import hashlib
 import io
@@ -29,11 +30,19 @@ def served(tmp_path, monkeypatch):
         archive.writestr("../../evil.txt", b"should never be written")
     (source / "bundle.zip").write_bytes(buffer.getvalue())
     url = source.as_uri() + "/"
-    spec = DatasetSpec("fake", "corpus", "fake", (
-        RemoteFile("plain.txt", url + "plain.txt", sha(plain)),
-        RemoteFile("packed.txt", url + "packed.txt.gz", sha(b"gzipped text\n"), "gzip"),
-        RemoteFile("inner.txt", url + "bundle.zip", sha(inner), "zip", "DIR/inner.txt"),
-    ), "CC0", "nobody", "a fake dataset")
+    spec = DatasetSpec(
+        "fake",
+        "corpus",
+        "fake",
+        (
+            RemoteFile("plain.txt", url + "plain.txt", sha(plain)),
+            RemoteFile("packed.txt", url + "packed.txt.gz", sha(b"gzipped text\n"), "gzip"),
+            RemoteFile("inner.txt", url + "bundle.zip", sha(inner), "zip", "DIR/inner.txt"),
+        ),
+        "CC0",
+        "nobody",
+        "a fake dataset",
+    )
     monkeypatch.setitem(registry.DATASETS, "fake", spec)
     cache = tmp_path / "cache"
     monkeypatch.setenv("WORKBENCH_DATA", str(cache))
@@ -88,7 +97,9 @@ def test_missing_dataset_says_how_to_fetch(served):
 
 def test_path_escape_refused(served, monkeypatch):
     spec, cache = served
-    evil = DatasetSpec("fake", "corpus", "fake", (RemoteFile("../../evil.txt", spec.files[0].url, spec.files[0].sha256),), "", "", "")
+    evil = DatasetSpec(
+        "fake", "corpus", "fake", (RemoteFile("../../evil.txt", spec.files[0].url, spec.files[0].sha256),), "", "", ""
+    )
     monkeypatch.setitem(registry.DATASETS, "fake", evil)
     with pytest.raises(WorkbenchError, match="outside the cache"):
         registry.fetch("fake", progress=quiet)
@@ -103,7 +114,9 @@ def test_unwritable_cache(served, monkeypatch, tmp_path):
 
 
 def test_unreachable_url(served, monkeypatch, tmp_path):
-    gone = DatasetSpec("fake", "corpus", "fake", (RemoteFile("x.txt", (tmp_path / "nope.txt").as_uri(), "0" * 64),), "", "", "")
+    gone = DatasetSpec(
+        "fake", "corpus", "fake", (RemoteFile("x.txt", (tmp_path / "nope.txt").as_uri(), "0" * 64),), "", "", ""
+    )
     monkeypatch.setitem(registry.DATASETS, "fake", gone)
     with pytest.raises(WorkbenchError, match="could not download"):
         registry.fetch("fake", progress=quiet)
@@ -136,9 +149,18 @@ def served_imdb(tmp_path, monkeypatch):
     payload = serve(REVIEWS)
     built = imdb_files.build_files(payload, "x")
     url = (tmp_path / "aclImdb_v1.tar.gz").as_uri()
-    spec = DatasetSpec("fake-imdb", "corpus+classification", "imdb", tuple(
-        RemoteFile(imdb_files.FILES[split], url, sha(built[split]), "aclImdb", split, sha(payload)) for split in built
-    ), "none", "Maas et al.", "fake IMDB")
+    spec = DatasetSpec(
+        "fake-imdb",
+        "corpus+classification",
+        "imdb",
+        tuple(
+            RemoteFile(imdb_files.FILES[split], url, sha(built[split]), "aclImdb", split, sha(payload))
+            for split in built
+        ),
+        "none",
+        "Maas et al.",
+        "fake IMDB",
+    )
     monkeypatch.setitem(registry.DATASETS, "fake-imdb", spec)
     cache = tmp_path / "cache"
     monkeypatch.setenv("WORKBENCH_DATA", str(cache))
@@ -161,8 +183,15 @@ def test_bad_imdb_archive_writes_nothing(served_imdb, monkeypatch):
     with pytest.raises(WorkbenchError, match="sha256 mismatch of the download"):
         registry.fetch("fake-imdb", progress=quiet)
     payload = (cache.parent / "aclImdb_v1.tar.gz").read_bytes()
-    unchecked = DatasetSpec("fake-imdb", spec.kind, "imdb", tuple(
-        RemoteFile(f.path, f.url, f.sha256, f.archive, f.member) for f in spec.files), "", "", "")
+    unchecked = DatasetSpec(
+        "fake-imdb",
+        spec.kind,
+        "imdb",
+        tuple(RemoteFile(f.path, f.url, f.sha256, f.archive, f.member) for f in spec.files),
+        "",
+        "",
+        "",
+    )
     monkeypatch.setitem(registry.DATASETS, "fake-imdb", unchecked)  # no download sha256: the builder itself refuses
     with pytest.raises(WorkbenchError, match="notes.txt': expected a review file named ID_RATING.txt"):
         registry.fetch("fake-imdb", progress=quiet)
@@ -170,5 +199,3 @@ def test_bad_imdb_archive_writes_nothing(served_imdb, monkeypatch):
     with pytest.raises(WorkbenchError, match="not a complete tar.gz"):
         registry.fetch("fake-imdb", progress=quiet)
     assert not any(p.is_file() for p in cache.rglob("*"))
-
-

@@ -1,4 +1,5 @@
 """workbench.report: statistics against numpy/scipy, and the rendered HTML/Markdown pages."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,25 +31,40 @@ SIZES = [16, 64, 256]
 SEEDS = [0, 1, 2]
 BASE = {"word2vec+lstm": 0.55, "bert-tiny": 0.70, EVIL: 0.45}
 PHENOMENA = ["negation", "intensifier"]
-PARAMETERS = {"bert-tiny": {"total": 486_274, "pretrained": 486_016, "from_labels": 258},
-              "word2vec+lstm": {"total": 280_134, "pretrained": 44_100, "from_labels": 236_034},
-              "random": {"total": 280_134, "pretrained": 0, "from_labels": 280_134}}
+PARAMETERS = {
+    "bert-tiny": {"total": 486_274, "pretrained": 486_016, "from_labels": 258},
+    "word2vec+lstm": {"total": 280_134, "pretrained": 44_100, "from_labels": 236_034},
+    "random": {"total": 280_134, "pretrained": 0, "from_labels": 280_134},
+}
 
 
-def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True,
-             dev: str | None = "few") -> dict:
+def make_run(
+    folder: Path, base=None, seed: int = 0, budgets: bool = True, corrupt: bool = True, dev: str | None = "few"
+) -> dict:
     """A synthetic comparison run folder; returns {(pipeline, n, seed): {split: {metric: value}}} as kept
     (the duplicate's later value), the reference for every check. `dev`: the config's dev selection
     ("few", "full", or None: a run written before the setting existed)."""
     base = dict(BASE if base is None else base)
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({
-        "task": "micro-sentiment", "task_kind": "classification", "corpus": "microworld", "pipelines": list(base),
-        "sizes": SIZES, "seeds": SEEDS, "primary_metric": "accuracy", "note": "<b>bold</b>",
-        **({"dev": dev} if dev else {})}))
-    (folder / "environment.json").write_text(json.dumps({"python": "3.11.2", "torch": "2.4.0", "cpu_count": 2,
-                                                         "git_revision": "abc123+dirty"}))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "task": "micro-sentiment",
+                "task_kind": "classification",
+                "corpus": "microworld",
+                "pipelines": list(base),
+                "sizes": SIZES,
+                "seeds": SEEDS,
+                "primary_metric": "accuracy",
+                "note": "<b>bold</b>",
+                **({"dev": dev} if dev else {}),
+            }
+        )
+    )
+    (folder / "environment.json").write_text(
+        json.dumps({"python": "3.11.2", "torch": "2.4.0", "cpu_count": 2, "git_revision": "abc123+dirty"})
+    )
     prepared = {}
     for p in base:
         if p == "bert-tiny":
@@ -57,8 +73,12 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
             pre = {"method": "word2vec", "tokens": 200_000, "flops": 2.0e10, "seconds": 3.0}
         else:
             pre = {"method": "random", "tokens": None, "flops": None, "seconds": None}
-        prepared[p] = {"pretraining": pre, "coverage": "97% of task types", "oov": {"test": 0.03, "shifted": 0.08},
-                       "parameters": PARAMETERS.get(p, PARAMETERS["random"])}
+        prepared[p] = {
+            "pretraining": pre,
+            "coverage": "97% of task types",
+            "oov": {"test": 0.03, "shifted": 0.08},
+            "parameters": PARAMETERS.get(p, PARAMETERS["random"]),
+        }
     (folder / "prepared.json").write_text(json.dumps(prepared))
     (folder / "timings.json").write_text(json.dumps({"prepare_seconds": {p: 1.5 for p in base}, "total_seconds": 99.0}))
     kept, lines = {}, []
@@ -68,17 +88,34 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
                 growth = 0.06 * math.log2(n / 16)
                 test = float(np.clip(base[p] + growth + rng.normal(0, 0.02), 0, 1))
                 shifted = float(np.clip(test - 0.05 - (0.04 if p != "bert-tiny" else 0) + rng.normal(0, 0.02), 0, 1))
-                m = {"test": {"accuracy": test, "macro_f1": test - 0.01}, "shifted": {"accuracy": shifted},
-                     "dev": {"accuracy": test + 0.01}}
+                m = {
+                    "test": {"accuracy": test, "macro_f1": test - 0.01},
+                    "shifted": {"accuracy": shifted},
+                    "dev": {"accuracy": test + 0.01},
+                }
                 for ph in PHENOMENA:
                     m["test"][f"accuracy[{ph}]"] = float(np.clip(test - 0.1 + rng.normal(0, 0.05), 0, 1))
                     m["shifted"][f"accuracy[{ph}]"] = float(np.clip(shifted - 0.1 + rng.normal(0, 0.05), 0, 1))
                 kept[(p, n, s)] = m
-                lines.append({"pipeline": p, "task": "micro-sentiment", "n": n, "seed": s, "kind": "curve",
-                              "metrics": m, "seconds": 1.0, "pretraining": prepared[p]["pretraining"]})
+                lines.append(
+                    {
+                        "pipeline": p,
+                        "task": "micro-sentiment",
+                        "n": n,
+                        "seed": s,
+                        "kind": "curve",
+                        "metrics": m,
+                        "seconds": 1.0,
+                        "pretraining": prepared[p]["pretraining"],
+                    }
+                )
                 if dev:
-                    lines[-1]["selection"] = {"dev": dev, "dev_size": n if dev == "few" else 500, "chosen": s % 3,
-                                              "configs": [{"lr": lr, "dev_score": test} for lr in (2e-3, 6.7e-4, 6e-3)]}
+                    lines[-1]["selection"] = {
+                        "dev": dev,
+                        "dev_size": n if dev == "few" else 500,
+                        "chosen": s % 3,
+                        "configs": [{"lr": lr, "dev_score": test} for lr in (2e-3, 6.7e-4, 6e-3)],
+                    }
     # a duplicate point: an earlier, different value that the later line must replace
     first = dict(lines[0], metrics={"test": {"accuracy": 0.0}, "shifted": {"accuracy": 0.0}})
     lines.insert(0, first)
@@ -86,9 +123,19 @@ def make_run(folder: Path, base=None, seed: int = 0, budgets: bool = True, corru
         for flops in (1e11, 1e12, 1e13):
             for s in SEEDS:
                 acc = float(0.5 + 0.05 * math.log10(flops / 1e11) + rng.normal(0, 0.01))
-                lines.append({"pipeline": "bert-tiny", "task": "micro-sentiment", "n": 64, "seed": s, "kind": "budget",
-                              "checkpoint": f"step-{int(flops // 1e9)}", "budget_flops": flops,
-                              "metrics": {"test": {"accuracy": acc}}, "seconds": 1.0})
+                lines.append(
+                    {
+                        "pipeline": "bert-tiny",
+                        "task": "micro-sentiment",
+                        "n": 64,
+                        "seed": s,
+                        "kind": "budget",
+                        "checkpoint": f"step-{int(flops // 1e9)}",
+                        "budget_flops": flops,
+                        "metrics": {"test": {"accuracy": acc}},
+                        "seconds": 1.0,
+                    }
+                )
     text = "\n".join(json.dumps(x) for x in lines) + "\n"
     if corrupt:
         half = json.dumps(lines[5])[:40]
@@ -151,8 +198,13 @@ def test_interval_random_and_degenerate():
         lo, hi = st.t.interval(0.95, k - 1, loc=x.mean(), scale=st.sem(x))
         assert (e["ci_low"], e["ci_high"]) == pytest.approx((lo, hi), abs=1e-12)
     one = stats.interval([0.7])
-    assert {k: one[k] for k in ("mean", "sd", "ci_low", "ci_high", "k")} == {"mean": 0.7, "sd": 0.0, "ci_low": 0.7,
-                                                                            "ci_high": 0.7, "k": 1}
+    assert {k: one[k] for k in ("mean", "sd", "ci_low", "ci_high", "k")} == {
+        "mean": 0.7,
+        "sd": 0.0,
+        "ci_low": 0.7,
+        "ci_high": 0.7,
+        "k": 1,
+    }
 
 
 def test_labels_to_match_hand_made():
@@ -201,8 +253,8 @@ def test_paired_comparison_matches_ttest_rel(run_dir):
 
 
 def test_paired_comparison_degenerate_without_warnings():
-    one = [PointResult(p, 8, 0, {"test": {"m": v}}) for p, v in (("A", .6), ("B", .5))]
-    same = [PointResult(p, 8, s, {"test": {"m": v + s}}) for s in range(3) for p, v in (("A", .6), ("B", .5))]
+    one = [PointResult(p, 8, 0, {"test": {"m": v}}) for p, v in (("A", 0.6), ("B", 0.5))]
+    same = [PointResult(p, 8, s, {"test": {"m": v + s}}) for s in range(3) for p, v in (("A", 0.6), ("B", 0.5))]
     with pywarnings.catch_warnings():
         pywarnings.simplefilter("error")
         c1 = stats.paired_comparison(one, "A", "B", 8, "test", "m")
@@ -214,8 +266,11 @@ def test_paired_comparison_degenerate_without_warnings():
 
 
 def test_ci_overlap():
-    s = {("a", 1): {"ci_low": 0.1, "ci_high": 0.3}, ("b", 1): {"ci_low": 0.3, "ci_high": 0.5},
-         ("c", 1): {"ci_low": 0.31, "ci_high": 0.5}}
+    s = {
+        ("a", 1): {"ci_low": 0.1, "ci_high": 0.3},
+        ("b", 1): {"ci_low": 0.3, "ci_high": 0.5},
+        ("c", 1): {"ci_low": 0.31, "ci_high": 0.5},
+    }
     assert stats.ci_overlap(s, "a", "b", 1) and stats.ci_overlap(s, "b", "a", 1)
     assert not stats.ci_overlap(s, "a", "c", 1) and stats.ci_overlap(s, "b", "c", 1)
 
@@ -224,7 +279,9 @@ def test_ci_overlap():
 def _table_means(text: str) -> dict:
     """(pipeline, n) -> data-mean of the first (test) table's cells in the HTML."""
     out = {}
-    for m in re.finditer(r'<td data-pipeline="([^"]*)" data-n="(\d+)" data-mean="([^"]*)" data-k="\d+">([^<]*)</td>', text):
+    for m in re.finditer(
+        r'<td data-pipeline="([^"]*)" data-n="(\d+)" data-mean="([^"]*)" data-k="\d+">([^<]*)</td>', text
+    ):
         key = (html.unescape(m.group(1)), int(m.group(2)))
         out.setdefault(key, (float(m.group(3)), html.unescape(m.group(4))))
     return out
@@ -245,9 +302,20 @@ def test_html_report(run_dir):
             value, shown = means[(p, n)]
             assert value == pytest.approx(ref_mean(kept, p, n), abs=1e-12)
             assert shown.startswith(f"{ref_mean(kept, p, n):.3f} ± ")
-    for section in ("Labels to match", "Paired comparisons", "Accuracy by phenomenon", "accuracy[negation]",
-                    "Pretraining compute", "Score vs pretraining budget", "Configuration", "Environment", "Timings",
-                    "abc123+dirty", "Warnings", "not valid JSON"):
+    for section in (
+        "Labels to match",
+        "Paired comparisons",
+        "Accuracy by phenomenon",
+        "accuracy[negation]",
+        "Pretraining compute",
+        "Score vs pretraining budget",
+        "Configuration",
+        "Environment",
+        "Timings",
+        "abc123+dirty",
+        "Warnings",
+        "not valid JSON",
+    ):
         assert section in text, section
     assert text.count("data:image/png;base64,") == 2  # curves + budgets
     assert any("not valid JSON" in w for w in warns)
@@ -281,8 +349,7 @@ def test_markdown_twin(run_dir):
     assert "](figures/curves.png)" in md and "](figures/budgets.png)" in md
     assert EVIL not in md and "&lt;script&gt;" in md
     for p in PIPELINES:
-        line = next(x for x in md.splitlines() if x.startswith(f"| {html.escape(p, quote=False)} | ")
-                    and "[" in x)
+        line = next(x for x in md.splitlines() if x.startswith(f"| {html.escape(p, quote=False)} | ") and "[" in x)
         for n in SIZES:
             assert f"{ref_mean(kept, p, n):.3f} ± " in line
     assert "not valid JSON" in md and "Labels to match" in md
@@ -345,12 +412,31 @@ def test_cli_report_command(tmp_path, capsys):
 def hand_made_run(folder: Path, scores: dict, dev: str | None = "few", examples: int | None = None) -> Path:
     """A run folder from {pipeline: {n: [score per seed]}} (test split only; `examples`: the test set's size)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps({"task": "micro-sentiment", "task_kind": "classification",
-                                                    "corpus": "microworld", "primary_metric": "accuracy",
-                                                    **({"dev": dev} if dev else {})}))
-    lines = [{"pipeline": p, "task": "micro-sentiment", "n": n, "seed": s, "kind": "curve",
-              "metrics": {"test": {"accuracy": value}}, **({"examples": {"test": examples}} if examples else {})}
-             for p, curve in scores.items() for n, values in curve.items() for s, value in enumerate(values)]
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "task": "micro-sentiment",
+                "task_kind": "classification",
+                "corpus": "microworld",
+                "primary_metric": "accuracy",
+                **({"dev": dev} if dev else {}),
+            }
+        )
+    )
+    lines = [
+        {
+            "pipeline": p,
+            "task": "micro-sentiment",
+            "n": n,
+            "seed": s,
+            "kind": "curve",
+            "metrics": {"test": {"accuracy": value}},
+            **({"examples": {"test": examples}} if examples else {}),
+        }
+        for p, curve in scores.items()
+        for n, values in curve.items()
+        for s, value in enumerate(values)
+    ]
     (folder / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     return folder
 
@@ -361,8 +447,16 @@ def _sections(text: str) -> dict:
     return {html.unescape(title): body for title, body in zip(parts[1::2], parts[2::2])}
 
 
-NUMBER_SECTIONS = ("Summary", "Data-efficiency curves", "accuracy on the test split", "accuracy on the shifted split",
-                   "Labels to match", "Paired comparisons", "Accuracy by phenomenon", "Score vs pretraining budget")
+NUMBER_SECTIONS = (
+    "Summary",
+    "Data-efficiency curves",
+    "accuracy on the test split",
+    "accuracy on the shifted split",
+    "Labels to match",
+    "Paired comparisons",
+    "Accuracy by phenomenon",
+    "Score vs pretraining budget",
+)
 
 
 @pytest.mark.parametrize("dev, named", [("full", True), ("few", False), (None, True)])
@@ -391,24 +485,37 @@ def test_oracle_dev_selection_named_wherever_numbers_are_shown(tmp_path, dev, na
 def test_comparison_report_names_the_oracle_run(tmp_path):
     make_run(tmp_path / "few", corrupt=False, budgets=False)
     make_run(tmp_path / "full", dev="full", seed=1, corrupt=False, budgets=False)
-    text = render.write_comparison_report([tmp_path / "few", tmp_path / "full"], tmp_path / "cmp", pdf=False)[0] \
-        .read_text(encoding="utf-8")
+    text = render.write_comparison_report([tmp_path / "few", tmp_path / "full"], tmp_path / "cmp", pdf=False)[
+        0
+    ].read_text(encoding="utf-8")
     rows = re.findall(r"<tr><td>([^<]*)</td><td>[^<]*</td><td data-run", text)
     assert rows and all((ORACLE in row) == row.startswith("full") for row in rows)
     assert f"<h2>Run full: micro-sentiment on microworld (accuracy) ({ORACLE})</h2>" in text
     assert "<h2>Run few: micro-sentiment on microworld (accuracy)</h2>" in text
 
 
-STATEMENTS = ("leads", "matches what", "reverses", "needs about", "never reaches", "is best", "passes", "ahead of",
-              "under shift", "leader at the largest size differs")
+STATEMENTS = (
+    "leads",
+    "matches what",
+    "reverses",
+    "needs about",
+    "never reaches",
+    "is best",
+    "passes",
+    "ahead of",
+    "under shift",
+    "leader at the largest size differs",
+)
 
 
 def test_no_lead_or_labels_to_match_for_curves_that_do_not_separate(tmp_path):
     """Three curves at chance (the case that read 'with about 86 labels tfidf matches what word2vec+lstm
     reaches with 256'): the summary says they do not separate and states no lead, order or labels to match."""
-    chance = {"tfidf": {16: [0.49, 0.52, 0.50], 64: [0.51, 0.50, 0.53], 256: [0.52, 0.49, 0.55]},
-              "word2vec+lstm": {16: [0.50, 0.48, 0.51], 64: [0.52, 0.49, 0.50], 256: [0.50, 0.53, 0.51]},
-              "random+lstm": {16: [0.51, 0.50, 0.47], 64: [0.48, 0.52, 0.51], 256: [0.49, 0.51, 0.52]}}
+    chance = {
+        "tfidf": {16: [0.49, 0.52, 0.50], 64: [0.51, 0.50, 0.53], 256: [0.52, 0.49, 0.55]},
+        "word2vec+lstm": {16: [0.50, 0.48, 0.51], 64: [0.52, 0.49, 0.50], 256: [0.50, 0.53, 0.51]},
+        "random+lstm": {16: [0.51, 0.50, 0.47], 64: [0.48, 0.52, 0.51], 256: [0.49, 0.51, 0.52]},
+    }
     sentences = summary_sentences(load_run(hand_made_run(tmp_path / "chance", chance)))
     for sentence in sentences:
         assert not any(word in sentence for word in STATEMENTS), sentence
@@ -419,10 +526,12 @@ def test_no_lead_or_labels_to_match_for_curves_that_do_not_separate(tmp_path):
 
 def test_a_resolved_lead_says_how_it_was_resolved(tmp_path):
     """Intervals apart; or overlapping intervals but the same difference on every seed (paired test)."""
-    scores = {"clm": {16: [0.95, 0.97, 0.96], 64: [0.97, 0.98, 0.97]},
-              "word2vec+lstm": {16: [0.50, 0.52, 0.51], 64: [0.60, 0.63, 0.61]},
-              "noisy": {16: [0.40, 0.52, 0.64], 64: [0.40, 0.52, 0.64]},
-              "noisy-minus": {16: [0.38, 0.495, 0.625], 64: [0.37, 0.495, 0.61]}}
+    scores = {
+        "clm": {16: [0.95, 0.97, 0.96], 64: [0.97, 0.98, 0.97]},
+        "word2vec+lstm": {16: [0.50, 0.52, 0.51], 64: [0.60, 0.63, 0.61]},
+        "noisy": {16: [0.40, 0.52, 0.64], 64: [0.40, 0.52, 0.64]},
+        "noisy-minus": {16: [0.38, 0.495, 0.625], 64: [0.37, 0.495, 0.61]},
+    }
     run = load_run(hand_made_run(tmp_path / "resolved", scores))
     summary = run["summaries"]["test"]
     sep = stats.separation(summary, run["results"], "noisy", "noisy-minus", 16, "test", "accuracy")
@@ -431,13 +540,17 @@ def test_a_resolved_lead_says_how_it_was_resolved(tmp_path):
     assert "paired t-test p = " in sep["why"] and "< 0.05" in sep["why"]
     sentences = summary_sentences(run)
     assert any(s.startswith("At n=16, clm leads") and "95% intervals apart" in s for s in sentences)
-    assert any(s.startswith("With at most 16 labels (its smallest size) clm already matches what word2vec+lstm")
-               for s in sentences)
+    assert any(
+        s.startswith("With at most 16 labels (its smallest size) clm already matches what word2vec+lstm")
+        for s in sentences
+    )
 
 
 def test_intervals_stay_inside_the_bounds_with_perfect_scores(tmp_path):
-    scores = {"clm:prompt": {16: [1.0, 1.0, 1.0], 64: [1.0, 1.0, 0.99]},
-              "word2vec+lstm": {16: [0.0, 0.02, 0.01], 64: [1.0, 0.95, 0.99]}}
+    scores = {
+        "clm:prompt": {16: [1.0, 1.0, 1.0], 64: [1.0, 1.0, 0.99]},
+        "word2vec+lstm": {16: [0.0, 0.02, 0.01], 64: [1.0, 0.95, 0.99]},
+    }
     for examples in (500, None):
         folder = hand_made_run(tmp_path / f"perfect-{examples}", scores, examples=examples)
         text = render.write_report(folder, pdf=False)[0].read_text(encoding="utf-8")
@@ -458,16 +571,20 @@ def test_weights_pretrained_in_table_legend_and_prose(run_dir):
     run = load_run(folder)
     prose = " ".join(summary_sentences(run))
     assert "word2vec+lstm: 16% (44,100 of 280,134)" in prose and "bert-tiny: 99.9% (486,016 of 486,274)" in prose
-    assert legend_text(run, "word2vec+lstm") == ("word2vec+lstm: 44,100 of 280,134 (16%) weights pretrained, "
-                                                 "200,000 tokens, 2.00e+10 FLOPs")
+    assert legend_text(run, "word2vec+lstm") == (
+        "word2vec+lstm: 44,100 of 280,134 (16%) weights pretrained, 200,000 tokens, 2.00e+10 FLOPs"
+    )
     assert legend_text(run, EVIL).endswith("0 of 280,134 (0%) weights pretrained, no pretraining text")
-    run["prepared"]["tfidf"] = {"parameters": {"total": None, "pretrained": 0, "from_labels": None,
-                                               "note": "not a neural model"}}
+    run["prepared"]["tfidf"] = {
+        "parameters": {"total": None, "pretrained": 0, "from_labels": None, "note": "not a neural model"}
+    }
     assert legend_text(run, "tfidf") == "tfidf: nothing pretrained (not a neural model), no pretraining text"
 
 
-@pytest.mark.skipif("selection" not in {f.name for f in fields(PointResult)},
-                    reason="results lines record no `selection` yet (PointResult has no such field)")
+@pytest.mark.skipif(
+    "selection" not in {f.name for f in fields(PointResult)},
+    reason="results lines record no `selection` yet (PointResult has no such field)",
+)
 def test_protocol_section_states_each_points_dev_and_grid(tmp_path):
     folder = tmp_path / "run"
     make_run(folder, corrupt=False, budgets=False)

@@ -1,5 +1,6 @@
 """The checkpoint shipped for the embedded default: made by `workbench pretrain`, hash recorded, and it is
 what the default pipelines load (so the default comparison needs no pretraining)."""
+
 import json
 from pathlib import Path
 
@@ -28,4 +29,7 @@ def test_default_pipeline_loads_the_shipped_model():
     from workbench.pipelines.pretrained import load_backbone
 
     model, info = load_backbone(parse_pipeline("clm:prompt"), "microworld", vocab, {})
-    assert Path(info["folder"]) == FOLDER and info["tokens"] == json.loads((FOLDER / "provenance.json").read_text())["tokens"]
+    assert (
+        Path(info["folder"]) == FOLDER
+        and info["tokens"] == json.loads((FOLDER / "provenance.json").read_text())["tokens"]
+    )

@@ -1,4 +1,5 @@
 """Each corpus's default vocabulary size comes from one place: its registry entry (imdb: 60,000), else 30,000."""
+
 from workbench.data import registry, vocab
 from workbench.data.vocab import DEFAULT_VOCAB_SIZE, build_vocab, vocab_size_for
 

@@ -5,6 +5,7 @@ config, seed), so a comparison reuses what an earlier command prepared, and a ch
 setting can never silently reuse a stale artifact. The folder is $WORKBENCH_CACHE when set,
 else <per-user cache>/workbench/artifacts (separate from the dataset cache, which may be read-only).
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ A reader (or a rerun after Ctrl-C) sees either the old file or the whole new one
 of one. Every on-disk format (results, pretraining folders, vectors, vocabularies, the cache,
 reports) writes through `atomic_path`.
 """
+
 from __future__ import annotations
 
 import json

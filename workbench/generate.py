@@ -3,6 +3,7 @@
 A causal model (Transformer CLM or LSTM LM) defines a distribution over whole sequences, so it
 can score any text and sample new text. A masked model only fills blanks given both sides.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,7 +22,9 @@ def _words(text: str) -> list[str]:
 
 def _need(model: LanguageModel, objectives: tuple[str, ...], what: str) -> None:
     if model.cfg.objective not in objectives:
-        raise WorkbenchError(f"{what} needs a {' or '.join(objectives)} model; this one was pretrained with {model.cfg.objective}")
+        raise WorkbenchError(
+            f"{what} needs a {' or '.join(objectives)} model; this one was pretrained with {model.cfg.objective}"
+        )
 
 
 @torch.no_grad()
@@ -32,8 +35,12 @@ def perplexity(model: LanguageModel, vocab: Vocabulary, text: str) -> dict:
     ids = torch.tensor([[vocab.cls_id] + vocab.encode(_words(text)) + [vocab.sep_id]])
     log_probs = model(ids, torch.ones_like(ids, dtype=torch.bool)).log_softmax(-1)[0, :-1]
     nll = -log_probs.gather(1, ids[0, 1:, None]).squeeze(1)
-    return {"perplexity": math.exp(nll.mean().item()), "tokens": int(nll.numel()), "nats_per_token": nll.mean().item(),
-            "unknown_words": sum(1 for w in _words(text) if w not in vocab)}
+    return {
+        "perplexity": math.exp(nll.mean().item()),
+        "tokens": int(nll.numel()),
+        "nats_per_token": nll.mean().item(),
+        "unknown_words": sum(1 for w in _words(text) if w not in vocab),
+    }
 
 
 def _filter(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
@@ -49,9 +56,18 @@ def _filter(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> tor
 
 
 @torch.no_grad()
-def sample(model: LanguageModel, vocab: Vocabulary, prompt: str, n: int = 5, max_tokens: int = 30,
-           temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-           seed: int = 0) -> list[str]:
+def sample(
+    model: LanguageModel,
+    vocab: Vocabulary,
+    prompt: str,
+    n: int = 5,
+    max_tokens: int = 30,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    greedy: bool = False,
+    seed: int = 0,
+) -> list[str]:
     """n continuations of the prompt; the same seed gives the same samples. Stops at [sep] (end of document)."""
     _need(model, ("clm",), "generation")
     if temperature <= 0 and not greedy:
@@ -107,7 +123,7 @@ def fill(model: LanguageModel, vocab: Vocabulary, text: str, k: int = 5) -> list
     out = []
     for position in positions:
         probs = model.head(hidden[position]).softmax(-1)
-        probs[: 5] = 0.0  # never propose a special token
+        probs[:5] = 0.0  # never propose a special token
         top = probs.topk(k)
         out.append([(vocab.words[i], float(p)) for p, i in zip(top.values, top.indices.tolist())])
     return out

@@ -4,6 +4,7 @@ classification: accuracy, macro-F1 (as scikit-learn's f1_score(average="macro"))
 tagging: token accuracy, and chunk F1 over BIO spans (conlleval-style, exact span and type);
 span QA: exact match and token-overlap F1 (SQuAD-style, on tokens).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -60,7 +61,7 @@ def qa_scores(gold_spans, predicted_spans, passages) -> dict[str, float]:
     """Exact match and token F1 between predicted and gold (start, end) spans of each passage."""
     em = f1 = 0.0
     for (gs, ge), (ps, pe), passage in zip(gold_spans, predicted_spans, passages):
-        gold, pred = list(passage[gs:ge + 1]), list(passage[ps:pe + 1]) if pe >= ps else []
+        gold, pred = list(passage[gs : ge + 1]), list(passage[ps : pe + 1]) if pe >= ps else []
         em += float(gold == pred)
         common = sum((Counter(gold) & Counter(pred)).values())
         if common:

@@ -3,6 +3,7 @@
 Files are written with `workbench.atomic` (temp file + rename), so an interrupted run never
 leaves a half-written JSON file behind.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,11 +55,18 @@ def installed_version(package: str) -> str | None:
 
 def environment(device: str) -> dict:
     env = {
-        "workbench": workbench.__version__, "git_revision": git_revision(),
-        "python": sys.version.split()[0], "torch": torch.__version__, "gensim": installed_version("gensim"),
-        "scikit_learn": sklearn.__version__, "numpy": numpy.__version__,
-        "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": device,
+        "workbench": workbench.__version__,
+        "git_revision": git_revision(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "gensim": installed_version("gensim"),
+        "scikit_learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
     }
     if device.startswith("cuda") and torch.cuda.is_available():
         env["gpu"] = torch.cuda.get_device_name(0)

@@ -7,6 +7,7 @@ vectors come from the shipped checkpoint or the artifact cache: run once with --
 an empty WORKBENCH_CACHE, to measure the first-time cost including pretraining), then
 `workbench report` on the finished folder. Prints the medians; record them in bench/NOTES.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,10 @@ def main() -> None:
             compare_times.append(timed([sys.executable, "-m", "workbench", "compare", "--out", out, "--quiet"], env))
             report_times.append(timed([sys.executable, "-m", "workbench", "report", out, "--no-pdf"], env))
             print(f"repeat {i}: compare {compare_times[-1]:.1f} s, report {report_times[-1]:.1f} s", flush=True)
-    print(f"median compare: {statistics.median(compare_times):.1f} s; median report: {statistics.median(report_times):.1f} s "
-          f"({'cold' if args.cold else 'warm'} cache, {os.cpu_count()} CPUs)")
+    print(
+        f"median compare: {statistics.median(compare_times):.1f} s; median report: {statistics.median(report_times):.1f} s "
+        f"({'cold' if args.cold else 'warm'} cache, {os.cpu_count()} CPUs)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
     on a CPU).
 Figures are medians over --repeats; bench/NOTES.md records them with the device.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,7 @@ from workbench.models.lstm import LSTM  # noqa: E402
 from workbench.models.transformer import TransformerConfig, TransformerEncoder  # noqa: E402
 from workbench.pipelines.run import prepare  # noqa: E402
 
-PIPELINES = {"random+lstm": {"encoder": {"hidden": 128}},
-             "scratch-transformer": {}}
+PIPELINES = {"random+lstm": {"encoder": {"hidden": 128}}, "scratch-transformer": {}}
 
 
 def sync(device) -> None:
@@ -59,16 +59,23 @@ def timed(fn, device, repeats: int, warmup=None) -> float:
 
 def matmul_rate(device, dtype: torch.dtype, size: int, repeats: int = 5) -> float:
     a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
-    return 10 * 2 * size ** 3 / timed(lambda: [a @ b for _ in range(10)], device, repeats)
+    return 10 * 2 * size**3 / timed(lambda: [a @ b for _ in range(10)], device, repeats)
 
 
-def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, corpus: str = "microworld:300000",
-                stop_after: float = float("inf")) -> list[dict]:
+def bench_fused(
+    device,
+    ks: list[int],
+    steps: int,
+    repeats: int,
+    n: int = 256,
+    corpus: str = "microworld:300000",
+    stop_after: float = float("inf"),
+) -> list[dict]:
     """(a): the same K runs (seeds 0..K-1, n labels each, exactly `steps` updates, dev scored at the
     end) fused and sequential. Stops early (keeping what it has) once perf_counter passes `stop_after`."""
     task = resolve_task("micro-sentiment")
     vocab = build_vocab(corpus)
-    cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10 ** 6)
+    cfg = TrainConfig(min_steps=steps, max_steps=steps, max_epochs=1, max_evals=1, patience=10**6)
     dev, dev_examples = None, task.splits["dev"][:128]
     rows = []
     prepared_all = {p: prepare(p, task, corpus, vocab, settings, str(device)) for p, settings in PIPELINES.items()}
@@ -98,15 +105,27 @@ def bench_fused(device, ks: list[int], steps: int, repeats: int, n: int = 256, c
         t_fused = timed(fused, device, repeats)
         t_seq = timed(sequential, device, repeats, warmup=lambda: sequential(1))
         tokens = k * steps * min(n, cfg.batch_size) * mean_len
-        rows.append({"bench": "fused", "pipeline": pipeline, "K": k, "steps": steps,
-                     "fused_s": t_fused, "sequential_s": t_seq, "fused_runs_per_s": k / t_fused,
-                     "sequential_runs_per_s": k / t_seq, "fused_tokens_per_s": tokens / t_fused,
-                     "sequential_tokens_per_s": tokens / t_seq, "speedup": t_seq / t_fused})
+        rows.append(
+            {
+                "bench": "fused",
+                "pipeline": pipeline,
+                "K": k,
+                "steps": steps,
+                "fused_s": t_fused,
+                "sequential_s": t_seq,
+                "fused_runs_per_s": k / t_fused,
+                "sequential_runs_per_s": k / t_seq,
+                "fused_tokens_per_s": tokens / t_fused,
+                "sequential_tokens_per_s": tokens / t_seq,
+                "speedup": t_seq / t_fused,
+            }
+        )
     return rows
 
 
-def bench_lstm(device, ks: list[int], repeats: int, batch: int = 32, length: int = 40, d: int = 100,
-               hidden: int = 128) -> list[dict]:
+def bench_lstm(
+    device, ks: list[int], repeats: int, batch: int = 32, length: int = 40, d: int = 100, hidden: int = 128
+) -> list[dict]:
     """(b): one bidirectional layer, forward + backward; ours fused over K replicas vs nn.LSTM on one."""
     from torch.func import functional_call, vmap
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -134,8 +153,15 @@ def bench_lstm(device, ks: list[int], repeats: int, batch: int = 32, length: int
             out.sum().backward()
 
         t_ours = timed(fused_lstm, device, repeats)
-        rows.append({"bench": "lstm", "K": k, "ours_per_replica_ms": 1e3 * t_ours / k, "nn_lstm_ms": 1e3 * t_ref,
-                     "ratio_nn_over_ours": t_ref / (t_ours / k)})
+        rows.append(
+            {
+                "bench": "lstm",
+                "K": k,
+                "ours_per_replica_ms": 1e3 * t_ours / k,
+                "nn_lstm_ms": 1e3 * t_ref,
+                "ratio_nn_over_ours": t_ref / (t_ours / k),
+            }
+        )
     return rows
 
 
@@ -150,7 +176,9 @@ def bench_mfu(device, repeats: int, d: int, layers: int, length: int, batch: int
     """(c): the Transformer core's achieved FLOP/s against the measured matmul rate (eager, or
     under torch.compile to see whether it pays)."""
     cuda = torch.device(device).type == "cuda"
-    cfg = TransformerConfig(d_model=d, n_layers=layers, n_heads=max(1, d // 64), d_ff=4 * d, dropout=0.0, max_len=length)
+    cfg = TransformerConfig(
+        d_model=d, n_layers=layers, n_heads=max(1, d // 64), d_ff=4 * d, dropout=0.0, max_len=length
+    )
     model = TransformerEncoder(cfg).to(device)
     forward = torch.compile(model) if compiled else model
     x = torch.randn(batch, length, d, device=device)
@@ -164,25 +192,41 @@ def bench_mfu(device, repeats: int, d: int, layers: int, length: int, batch: int
     seconds = timed(step, device, repeats)
     achieved = transformer_flops(cfg, batch, length) / seconds
     peak = matmul_rate(device, torch.bfloat16 if cuda else torch.float32, 8192 if cuda else 1024)
-    return {"bench": "mfu", "d_model": d, "layers": layers, "length": length, "batch": batch,
-            "step_ms": 1e3 * seconds, "achieved_tflops": achieved / 1e12, "matmul_tflops": peak / 1e12,
-            "fraction_of_matmul": achieved / peak, "precision": "bf16" if cuda else "fp32", "compiled": compiled}
+    return {
+        "bench": "mfu",
+        "d_model": d,
+        "layers": layers,
+        "length": length,
+        "batch": batch,
+        "step_ms": 1e3 * seconds,
+        "achieved_tflops": achieved / 1e12,
+        "matmul_tflops": peak / 1e12,
+        "fraction_of_matmul": achieved / peak,
+        "precision": "bf16" if cuda else "fp32",
+        "compiled": compiled,
+    }
 
 
 def table(rows: list[dict]) -> str:
     lines = []
     for r in rows:
         if r["bench"] == "fused":
-            lines.append(f"fused  {r['pipeline']:<20} K={r['K']:<3} fused {r['fused_runs_per_s']:8.3f} runs/s "
-                         f"{r['fused_tokens_per_s']:10.0f} tok/s | sequential {r['sequential_runs_per_s']:8.3f} runs/s "
-                         f"| speedup {r['speedup']:.2f}x")
+            lines.append(
+                f"fused  {r['pipeline']:<20} K={r['K']:<3} fused {r['fused_runs_per_s']:8.3f} runs/s "
+                f"{r['fused_tokens_per_s']:10.0f} tok/s | sequential {r['sequential_runs_per_s']:8.3f} runs/s "
+                f"| speedup {r['speedup']:.2f}x"
+            )
         elif r["bench"] == "lstm":
-            lines.append(f"lstm   K={r['K']:<3} ours {r['ours_per_replica_ms']:8.2f} ms/replica | nn.LSTM "
-                         f"{r['nn_lstm_ms']:8.2f} ms | nn/ours {r['ratio_nn_over_ours']:.2f}")
+            lines.append(
+                f"lstm   K={r['K']:<3} ours {r['ours_per_replica_ms']:8.2f} ms/replica | nn.LSTM "
+                f"{r['nn_lstm_ms']:8.2f} ms | nn/ours {r['ratio_nn_over_ours']:.2f}"
+            )
         elif r["bench"] == "mfu":
-            lines.append(f"mfu    {'compiled' if r['compiled'] else 'eager'} d={r['d_model']} L={r['layers']} T={r['length']} B={r['batch']} "
-                         f"{r['achieved_tflops']:.3f} TFLOP/s of {r['matmul_tflops']:.3f} measured {r['precision']} "
-                         f"matmul = {100 * r['fraction_of_matmul']:.0f}%")
+            lines.append(
+                f"mfu    {'compiled' if r['compiled'] else 'eager'} d={r['d_model']} L={r['layers']} T={r['length']} B={r['batch']} "
+                f"{r['achieved_tflops']:.3f} TFLOP/s of {r['matmul_tflops']:.3f} measured {r['precision']} "
+                f"matmul = {100 * r['fraction_of_matmul']:.0f}%"
+            )
     return "\n".join(lines)
 
 
@@ -195,7 +239,11 @@ def main(argv=None) -> None:
     parser.add_argument("--only", default="fused,lstm,mfu")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+    device = (
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     cuda = device.startswith("cuda")
     if not cuda:
         torch.set_num_threads(1)  # see workbench.runs.resolve_device
@@ -212,7 +260,9 @@ def main(argv=None) -> None:
     print(f"device: {device_name}; torch {torch.__version__}")
     print(table(rows))
     if args.json:
-        Path(args.json).write_text(json.dumps({"device": device_name, "torch": torch.__version__, "rows": rows}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"device": device_name, "torch": torch.__version__, "rows": rows}, indent=2)
+        )
 
 
 if __name__ == "__main__":

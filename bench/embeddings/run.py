@@ -7,6 +7,7 @@ figures by hand in bench/NOTES.md (nothing is appended automatically). gensim tr
 --glove-epochs and is reported as words/s = tokens x epochs / seconds, co-occurrence included.
 torch runs on one thread (a second thread waiting on a busy shared core is far slower).
 """
+
 import argparse
 import statistics
 import time
@@ -35,8 +36,12 @@ def main() -> None:
         print(f"{args.corpus} unavailable ({exc}); using microworld:300000")
         corpus = resolve_corpus("microworld:300000")
     docs, tokens = corpus.documents, corpus.n_tokens
-    runs = {"word2vec skip-gram": dict(method="word2vec", sg=1), "word2vec CBOW": dict(method="word2vec", sg=0),
-            "fastText skip-gram": dict(method="fasttext", sg=1), "GloVe (ours)": dict(method="glove", device="cpu")}
+    runs = {
+        "word2vec skip-gram": dict(method="word2vec", sg=1),
+        "word2vec CBOW": dict(method="word2vec", sg=0),
+        "fastText skip-gram": dict(method="fasttext", sg=1),
+        "GloVe (ours)": dict(method="glove", device="cpu"),
+    }
     rates = {}
     for name, opts in runs.items():
         times = []
@@ -44,9 +49,9 @@ def main() -> None:
         window = None if opts["method"] == "glove" else 5
         for r in range(args.repeats):
             start = time.perf_counter()
-            train_vectors(documents=docs, dim=args.dim, window=window,
-                          epochs=epochs, min_count=args.min_count,
-                          seed=r, **opts)
+            train_vectors(
+                documents=docs, dim=args.dim, window=window, epochs=epochs, min_count=args.min_count, seed=r, **opts
+            )
             times.append(time.perf_counter() - start)
         rates[name] = tokens * epochs / statistics.median(times)
     words = glove_vocab(docs, args.min_count)
@@ -56,8 +61,10 @@ def main() -> None:
         start = time.perf_counter()
         glove.cooccurrence(docs, index, window=10)
         cooc_times.append(time.perf_counter() - start)
-    print(f"corpus {corpus.name}: {tokens:,} tokens, dim {args.dim}, {args.epochs} epochs, min_count {args.min_count}, "
-          f"median of {args.repeats}")
+    print(
+        f"corpus {corpus.name}: {tokens:,} tokens, dim {args.dim}, {args.epochs} epochs, min_count {args.min_count}, "
+        f"median of {args.repeats}"
+    )
     print(f"{'trainer':22} {'words/s':>12}  vs word2vec SG")
     for name, rate in rates.items():
         print(f"{name:22} {rate:12,.0f}  {rate / rates['word2vec skip-gram']:.2f}x")

@@ -3,6 +3,7 @@ WikiText-2, plus the cost of deterministic=True (1 worker) for word2vec skip-gra
 
 WORKBENCH_DATA=/work/shared/data python bench/embeddings/wordsim.py
 """
+
 import time
 
 import torch
@@ -16,10 +17,12 @@ def main() -> None:
     torch.set_num_threads(1)
     docs = resolve_corpus("wikitext2").documents
     w2v = dict(dim=100, window=5, epochs=5, min_count=3, seed=0)
-    runs = {"word2vec skip-gram (2 workers)": dict(method="word2vec", sg=1, **w2v),
-            "word2vec skip-gram deterministic (1 worker)": dict(method="word2vec", sg=1, deterministic=True, **w2v),
-            "word2vec CBOW (2 workers)": dict(method="word2vec", sg=0, **w2v),
-            "GloVe ours (defaults)": dict(method="glove", device="cpu")}
+    runs = {
+        "word2vec skip-gram (2 workers)": dict(method="word2vec", sg=1, **w2v),
+        "word2vec skip-gram deterministic (1 worker)": dict(method="word2vec", sg=1, deterministic=True, **w2v),
+        "word2vec CBOW (2 workers)": dict(method="word2vec", sg=0, **w2v),
+        "GloVe ours (defaults)": dict(method="glove", device="cpu"),
+    }
     for name, opts in runs.items():
         start = time.perf_counter()
         kv = train_vectors(documents=docs, **opts)

@@ -22,6 +22,7 @@ Workers run the library, not the `workbench` CLI: the CLI imports gensim, which 
 does not fit beside the IMDB files in the 64 MiB a call carries. Each folder's provenance records the
 `workbench pretrain --preset NAME --steps N` command that remakes it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,16 +50,19 @@ from workbench.pretrain.objectives import TARGETS_PER_TOKEN, flops_per_step
 
 RUN_SETS = {
     "imdb": {name: preset.options for name, preset in PRESETS.items() if name.startswith("imdb-")},
-    "microworld": {"clm": PretrainOptions(objective="clm"), "mlm": PretrainOptions(objective="mlm"),
-                   "plm": PretrainOptions(objective="plm"),
-                   "clm-b128": PretrainOptions(objective="clm", batch_size=128),
-                   "mlm-b128": PretrainOptions(objective="mlm", batch_size=128),
-                   "plm-b128": PretrainOptions(objective="plm", batch_size=128)},
+    "microworld": {
+        "clm": PretrainOptions(objective="clm"),
+        "mlm": PretrainOptions(objective="mlm"),
+        "plm": PretrainOptions(objective="plm"),
+        "clm-b128": PretrainOptions(objective="clm", batch_size=128),
+        "mlm-b128": PretrainOptions(objective="mlm", batch_size=128),
+        "plm-b128": PretrainOptions(objective="plm", batch_size=128),
+    },
 }
 DEFAULT_BRING = {"imdb": ["imdb-mlm"], "microworld": []}  # weights besides the best CLM's
 SMOKE = {"steps": None, "batch_size": 4, "seq_len": 32, "d_model": 16, "layers": 1, "heads": 2, "d_ff": 32}
 SMOKE_CORPUS = "microworld:20000"
-PART_BYTES = 15 * 2 ** 20  # under the device tool's 16 MiB per file
+PART_BYTES = 15 * 2**20  # under the device tool's 16 MiB per file
 SMALL_FILES = ("config.json", "final.json", "log.jsonl", "provenance.json", "calibration.json")
 
 
@@ -72,8 +76,11 @@ def run_options(run_set: str, name: str, smoke: bool) -> PretrainOptions:
 
 def remake_command(name: str, run_set: str, steps: int) -> str:
     options = RUN_SETS[run_set][name]
-    chosen = f"--preset {name}" if run_set == "imdb" else \
-        f"--objective {options.objective} --batch-size {options.batch_size} --corpus {options.corpus}"
+    chosen = (
+        f"--preset {name}"
+        if run_set == "imdb"
+        else f"--objective {options.objective} --batch-size {options.batch_size} --corpus {options.corpus}"
+    )
     return f"workbench pretrain {chosen} --steps {steps} --device cuda --half"
 
 
@@ -141,8 +148,11 @@ def solo_throughput(options: PretrainOptions, vocab_size: int, device: str, seco
     stream = torch.randint(5, vocab_size, (1 << 20,))
     rate = measured_rate(model_cfg, cfg, stream, 2, device, seconds)
     flops = flops_per_step(LanguageModel(model_cfg), cfg, TARGETS_PER_TOKEN[model_cfg.objective])
-    return {"tokens_per_s": rate * cfg.batch_size * cfg.seq_len, "flops_per_s": rate * flops,
-            "mfu": rate * flops / peak}
+    return {
+        "tokens_per_s": rate * cfg.batch_size * cfg.seq_len,
+        "flops_per_s": rate * flops,
+        "mfu": rate * flops / peak,
+    }
 
 
 def wait_all(procs: dict, deadline: float) -> dict:
@@ -183,7 +193,7 @@ def pack_weights(work: Path, name: str, out: Path) -> list[str]:
     data, parts = tar_path.read_bytes(), []
     for i in range(math.ceil(len(data) / PART_BYTES)):
         part = out / f"{name}.tar.part{i}"
-        part.write_bytes(data[i * PART_BYTES:(i + 1) * PART_BYTES])
+        part.write_bytes(data[i * PART_BYTES : (i + 1) * PART_BYTES])
         parts.append(part.name)
     return parts
 
@@ -202,23 +212,46 @@ def report(session: Session, names: list[str], peak: float) -> str | None:
         config = json.loads((session.work / name / "config.json").read_text())
         flops_per_s = final["flops"] / final["seconds"]
         total_flops_per_s += flops_per_s
-        session.results["runs"][name] = {**final, "n_params": config["n_params"], "flops_per_s": flops_per_s,
-                                         "tokens_per_s": final["tokens"] / final["seconds"], "mfu": flops_per_s / peak}
-        session.say(f"{name:18} {final['step']:7} {final['tokens']:12,} {final['flops']:9.2e} {final['val_loss']:8.3f} "
-                    f"{final['tokens'] / final['seconds']:10,.0f} {flops_per_s / peak:6.1%}")
+        session.results["runs"][name] = {
+            **final,
+            "n_params": config["n_params"],
+            "flops_per_s": flops_per_s,
+            "tokens_per_s": final["tokens"] / final["seconds"],
+            "mfu": flops_per_s / peak,
+        }
+        session.say(
+            f"{name:18} {final['step']:7} {final['tokens']:12,} {final['flops']:9.2e} {final['val_loss']:8.3f} "
+            f"{final['tokens'] / final['seconds']:10,.0f} {flops_per_s / peak:6.1%}"
+        )
         model = config["model"]
-        if model["objective"] == "clm" and model["arch"] == "transformer" and (
-                best is None or final["val_loss"] < session.results["runs"][best]["val_loss"]):
+        if (
+            model["objective"] == "clm"
+            and model["arch"] == "transformer"
+            and (best is None or final["val_loss"] < session.results["runs"][best]["val_loss"])
+        ):
             best = name
     session.results["aggregate_mfu"] = total_flops_per_s / peak
-    session.say(f"all runs together: {total_flops_per_s / 1e12:.1f} TFLOP/s = {total_flops_per_s / peak:.1%} of the "
-                f"measured matmul rate; best CLM by validation loss: {best}")
+    session.say(
+        f"all runs together: {total_flops_per_s / 1e12:.1f} TFLOP/s = {total_flops_per_s / peak:.1%} of the "
+        f"measured matmul rate; best CLM by validation loss: {best}"
+    )
     return best
 
 
 def gpu_check(session: Session, args, seconds_left: float) -> None:
-    command = [sys.executable, "bench/gpu_check.py", "--fused-only", "--ks", "32", "--steps", "15",
-               "--json", str(session.out / "gpu_check.json"), "--max-seconds", str(max(30, int(seconds_left) - 20))]
+    command = [
+        sys.executable,
+        "bench/gpu_check.py",
+        "--fused-only",
+        "--ks",
+        "32",
+        "--steps",
+        "15",
+        "--json",
+        str(session.out / "gpu_check.json"),
+        "--max-seconds",
+        str(max(30, int(seconds_left) - 20)),
+    ]
     if args.device == "cpu":
         command.append("--dry-run-cpu")
     try:
@@ -235,8 +268,14 @@ def run_session(args) -> None:
     corpus = options[names[0]].corpus
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
     gpu = torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu (smoke)"
-    session.results = {"device": gpu, "torch": torch.__version__, "preset": args.preset, "seconds": args.seconds,
-                       "runs": {}, "solo": {}}
+    session.results = {
+        "device": gpu,
+        "torch": torch.__version__,
+        "preset": args.preset,
+        "seconds": args.seconds,
+        "runs": {},
+        "solo": {},
+    }
     session.say(f"{gpu}, torch {torch.__version__}; runs {names} on {corpus}, {args.seconds:.0f} s each, side by side")
     tokenizers = warm_corpus(corpus)
     peak = matmul_rate(args.device, dtype, size=8192 if args.device == "cuda" else 512)
@@ -245,8 +284,10 @@ def run_session(args) -> None:
     for name in names:  # each model alone on the device: its own MFU, while the corpus is tokenized
         solo = solo_throughput(options[name], vocab_size_hint(corpus), args.device, args.solo_seconds, peak)
         session.results["solo"][name] = solo
-        session.say(f"alone: {name:18} {solo['tokens_per_s']:12,.0f} tokens/s {solo['flops_per_s'] / 1e12:7.1f} "
-                    f"TFLOP/s  MFU {solo['mfu']:.1%}")
+        session.say(
+            f"alone: {name:18} {solo['tokens_per_s']:12,.0f} tokens/s {solo['flops_per_s'] / 1e12:7.1f} "
+            f"TFLOP/s  MFU {solo['mfu']:.1%}"
+        )
     session.save_results()
     if args.device == "cuda":
         torch.cuda.empty_cache()  # the workers need the memory the solo runs held
@@ -258,12 +299,29 @@ def run_session(args) -> None:
     started = time.time()
     procs = {}
     for name in names:
-        command = [sys.executable, __file__, "--worker", name, "--preset", args.preset, "--work", str(session.work),
-                   "--out", str(session.out),
-                   "--seconds", str(args.seconds), "--calibrate", str(args.calibrate), "--device", args.device,
-                   "--expect", str(len(names))] + (["--smoke"] if args.smoke else [])
-        procs[name] = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                       stderr=open(session.work / f"{name}.err", "w"))
+        command = [
+            sys.executable,
+            __file__,
+            "--worker",
+            name,
+            "--preset",
+            args.preset,
+            "--work",
+            str(session.work),
+            "--out",
+            str(session.out),
+            "--seconds",
+            str(args.seconds),
+            "--calibrate",
+            str(args.calibrate),
+            "--device",
+            args.device,
+            "--expect",
+            str(len(names)),
+        ] + (["--smoke"] if args.smoke else [])
+        procs[name] = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=open(session.work / f"{name}.err", "w")
+        )
     codes = wait_all(procs, started + args.load_seconds + args.calibrate + 1.3 * args.seconds)
     session.say(f"pretraining: {codes} in {time.time() - started:.0f} s")
     best = report(session, names, peak)
@@ -294,8 +352,11 @@ def main() -> None:
     parser.add_argument("--bring", default=None, help="runs whose weights come back besides the best CLM")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--skip-gpu-check", action="store_true")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny models on the CPU, a few seconds each: the whole script checked before a lease")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny models on the CPU, a few seconds each: the whole script checked before a lease",
+    )
     parser.add_argument("--fetch", default=None, help="only pack these runs' weights from --work into --out")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--expect", type=int, default=1, help=argparse.SUPPRESS)

@@ -9,6 +9,7 @@ and its ratio to the device's measured dense matmul rate (float32 on CPU, bf16 o
 Medians over repeats. Also: tied vs untied input/output embeddings, validation loss after
 `--tie-steps` steps of CLM (an option the issue asked to measure).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ def matmul_rate(device: str, dtype: torch.dtype, size: int = 1024, repeats: int 
             a @ b
         if device == "cuda":
             torch.cuda.synchronize()
-        rates.append(10 * 2 * size ** 3 / (time.perf_counter() - start))
+        rates.append(10 * 2 * size**3 / (time.perf_counter() - start))
     return statistics.median(rates)
 
 
@@ -47,14 +48,17 @@ def args_for(objective: str, arch: str = "transformer", batch_size: int = 32):
     return PretrainOptions(objective=objective, arch=arch, batch_size=batch_size).configs()
 
 
-def time_steps(objective: str, arch: str, stream, vocab, steps: int, device: str, repeats: int,
-               batch_size: int = 32) -> dict:
+def time_steps(
+    objective: str, arch: str, stream, vocab, steps: int, device: str, repeats: int, batch_size: int = 32
+) -> dict:
     model_cfg, cfg = args_for(objective, arch, batch_size)
     model_cfg.vocab_size = len(vocab)
     model = LanguageModel(model_cfg).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(0)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else torch.autocast("cpu", enabled=False)
+    )
 
     def step():
         ids = sample_blocks(stream, cfg.batch_size, cfg.seq_len, generator)
@@ -78,8 +82,11 @@ def time_steps(objective: str, arch: str, stream, vocab, steps: int, device: str
         timings.append((time.perf_counter() - start) / steps)
     seconds = statistics.median(timings)
     flops = flops_per_step(model, cfg, TARGETS_PER_TOKEN[objective])
-    return {"tokens_per_s": cfg.batch_size * cfg.seq_len / seconds, "flops_per_s": flops / seconds,
-            "params": model.n_params(False)}
+    return {
+        "tokens_per_s": cfg.batch_size * cfg.seq_len / seconds,
+        "flops_per_s": flops / seconds,
+        "params": model.n_params(False),
+    }
 
 
 def tie_comparison(steps: int, device: str) -> dict:
@@ -90,8 +97,9 @@ def tie_comparison(steps: int, device: str) -> dict:
         model_cfg.tie_embeddings = tie
         cfg.steps, cfg.eval_every = steps, steps
         with tempfile.TemporaryDirectory() as folder:
-            out["tied" if tie else "untied"] = pretrain(model_cfg, cfg, corpus, "microworld", vocab, folder, device,
-                                                        progress=False)["val_loss"]
+            out["tied" if tie else "untied"] = pretrain(
+                model_cfg, cfg, corpus, "microworld", vocab, folder, device, progress=False
+            )["val_loss"]
     return out
 
 
@@ -101,12 +109,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch-sizes", default="32",
-                        help="comma-separated; the default pretraining batch is 32, a GPU needs more rows to fill")
+    parser.add_argument(
+        "--batch-sizes",
+        default="32",
+        help="comma-separated; the default pretraining batch is 32, a GPU needs more rows to fill",
+    )
     parser.add_argument("--tie-steps", type=int, default=0, help="also compare tied/untied CLM after this many steps")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+    device = (
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     peak = matmul_rate(device, dtype, size=4096 if device == "cuda" else 1024)
     name = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
@@ -115,10 +130,18 @@ def main() -> None:
     stream = token_stream(resolve_corpus("microworld").documents, vocab).to("cpu")
     print(f"{'model':22} {'batch':>5} {'params':>9} {'tokens/s':>10} {'GFLOP/s':>9} {'MFU':>6}")
     for batch_size in (int(b) for b in args.batch_sizes.split(",")):
-        for objective, arch in (("mlm", "transformer"), ("clm", "transformer"), ("plm", "transformer"), ("clm", "lstm")):
+        for objective, arch in (
+            ("mlm", "transformer"),
+            ("clm", "transformer"),
+            ("plm", "transformer"),
+            ("clm", "lstm"),
+        ):
             r = time_steps(objective, arch, stream, vocab, args.steps, device, args.repeats, batch_size)
-            print(f"{objective + ' ' + arch:22} {batch_size:5} {r['params']:9,} {r['tokens_per_s']:10,.0f} "
-                  f"{r['flops_per_s'] / 1e9:9.2f} {r['flops_per_s'] / peak:6.1%}", flush=True)
+            print(
+                f"{objective + ' ' + arch:22} {batch_size:5} {r['params']:9,} {r['tokens_per_s']:10,.0f} "
+                f"{r['flops_per_s'] / 1e9:9.2f} {r['flops_per_s'] / peak:6.1%}",
+                flush=True,
+            )
     if args.tie_steps:
         print(f"CLM validation loss after {args.tie_steps} steps: {tie_comparison(args.tie_steps, device)}")
 

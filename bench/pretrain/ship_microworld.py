@@ -7,6 +7,7 @@ The final model stays float32 (what the default pipelines load, bit for bit); ea
 is float16 (half the bytes; `load_model` reads it back as float32). provenance.json records the
 sha256 of the model and of every shipped checkpoint; tests/test_shipped_checkpoint.py checks them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,10 @@ def main() -> None:
     args = parser.parse_args()
     record = ship(args.run, [int(s) for s in args.steps.split(",")], args.out)
     total = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
-    print(f"shipped {args.run} -> {args.out}: model {record['sha256'][:12]}, {len(record['checkpoints'])} checkpoints, "
-          f"{total / 1e6:.1f} MB in all")
+    print(
+        f"shipped {args.run} -> {args.out}: model {record['sha256'][:12]}, {len(record['checkpoints'])} checkpoints, "
+        f"{total / 1e6:.1f} MB in all"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ over seeds, and by phenomenon (negation, contrast, ...), for one pipeline at one
 The same code path as `workbench finetune` and `workbench compare` (prepare, run_points), one
 point after another on the CPU; the figures in bench/NOTES.md come from it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,9 @@ from workbench.runs import resolve_device
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pipeline", required=True)
-    parser.add_argument("--backbone", default=None, help="a `workbench pretrain` output folder (default: shipped or cached)")
+    parser.add_argument(
+        "--backbone", default=None, help="a `workbench pretrain` output folder (default: shipped or cached)"
+    )
     parser.add_argument("--checkpoint", default="model.safetensors")
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--seeds", default="0,1,2")
@@ -35,10 +38,14 @@ def main() -> None:
     results = run_points(prepared, [(args.n, s) for s in seeds], device, fused=False)
     for split in ("test", "shifted"):
         accs = [r["metrics"][split]["accuracy"] for r in results]
-        print(f"{args.pipeline} n={args.n} {split}: {' '.join(f'{a:.3f}' for a in accs)}  mean {statistics.mean(accs):.3f}")
+        print(
+            f"{args.pipeline} n={args.n} {split}: {' '.join(f'{a:.3f}' for a in accs)}  mean {statistics.mean(accs):.3f}"
+        )
     keys = sorted(k for k in results[0]["metrics"]["test"] if k.startswith("accuracy["))
-    print("by phenomenon (test, mean): " + ", ".join(
-        f"{k[9:-1]} {statistics.mean(r['metrics']['test'][k] for r in results):.2f}" for k in keys))
+    print(
+        "by phenomenon (test, mean): "
+        + ", ".join(f"{k[9:-1]} {statistics.mean(r['metrics']['test'][k] for r in results):.2f}" for k in keys)
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ WikiText-2 vocabulary beside it; and the commonest SST-2 dev tokens still unknow
 
 WORKBENCH_DATA=/work/shared/data python bench/realtext/oov.py
 """
+
 from collections import Counter
 
 from workbench.data.tasks import resolve_corpus, resolve_task
@@ -19,13 +20,18 @@ def main() -> None:
         for size in SIZES:
             vocab = Vocabulary.build(documents, min_count=2, max_size=size)
             sst2_dev, imdb_dev = task_oov_rates(vocab, sst2)["dev"], task_oov_rates(vocab, imdb)["dev"]
-            print(f"{corpus_name:9} vocabulary {len(vocab):6,} words: SST-2 dev OOV {sst2_dev:.2%}, "
-                  f"IMDB dev OOV {imdb_dev:.2%}", flush=True)
+            print(
+                f"{corpus_name:9} vocabulary {len(vocab):6,} words: SST-2 dev OOV {sst2_dev:.2%}, "
+                f"IMDB dev OOV {imdb_dev:.2%}",
+                flush=True,
+            )
             if len(vocab) < size:  # every word of count >= 2 is in: larger sizes give the same vocabulary
                 break
         unknown = Counter(t for ex in sst2.splits["dev"] for t in ex.tokens if t not in vocab)
-        print(f"  commonest SST-2 dev tokens unknown to the {len(vocab):,}-word {corpus_name} vocabulary:",
-              ", ".join(f"{t} ({n})" for t, n in unknown.most_common(15)))
+        print(
+            f"  commonest SST-2 dev tokens unknown to the {len(vocab):,}-word {corpus_name} vocabulary:",
+            ", ".join(f"{t} ({n})" for t, n in unknown.most_common(15)),
+        )
 
 
 if __name__ == "__main__":

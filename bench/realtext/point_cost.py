@@ -9,6 +9,7 @@ as `compare` does). A whole-model backbone is the preset's when it is cached; el
 on the model's size and on when early stopping ends the point. Prints wall and CPU seconds per point (on one
 thread, CPU time is what an idle core would take when the machine is shared) and the steps trained.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,18 +30,24 @@ def main() -> None:
     parser.add_argument("--preset", default="imdb-sst2")
     parser.add_argument("--task", default="sst2", help="the task to time on (default sst2, as the issue asks)")
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--backbone-steps", type=int, default=None,
-                        help="pretrain stand-in backbones for this many steps instead of the preset's")
+    parser.add_argument(
+        "--backbone-steps",
+        type=int,
+        default=None,
+        help="pretrain stand-in backbones for this many steps instead of the preset's",
+    )
     parser.add_argument("--pipelines", default=None, help="a subset of the preset's pipelines, comma-separated")
     args = parser.parse_args()
     config = build_config(preset=args.preset, task=args.task, pipelines=args.pipelines)
     device = resolve_device("cpu")
     task, vocab = resolve_task(config.task), build_vocab(config.corpus)
     oov = task_oov_rates(vocab, task)["dev"]
-    print(f"preset {args.preset}, task {task.name}, corpus {config.corpus} ({len(vocab):,} words: {task.name} dev OOV "
-          f"{oov:.2%}), n={args.n}, "
-          f"seed 0, {os.environ.get('WORKBENCH_THREADS', '1')} thread(s); load average {os.getloadavg()[0]:.1f}",
-          flush=True)
+    print(
+        f"preset {args.preset}, task {task.name}, corpus {config.corpus} ({len(vocab):,} words: {task.name} dev OOV "
+        f"{oov:.2%}), n={args.n}, "
+        f"seed 0, {os.environ.get('WORKBENCH_THREADS', '1')} thread(s); load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     print(f"{'pipeline':22} {'prepare s':>9} {'point wall s':>12} {'point CPU s':>11} {'steps':>6} {'test acc':>8}")
     for pipeline in config.pipelines:
         settings = dict(config.settings.get(pipeline, {}))
@@ -55,8 +62,10 @@ def main() -> None:
         steps = (result.get("fit") or {}).get("steps", "-")
         accuracy = result["metrics"].get("test", {}).get("accuracy", float("nan"))
         flag = "  > 30 s" if cpu > BUDGET_SECONDS else ""
-        print(f"{pipeline:22} {prepare_seconds:9.1f} {wall:12.1f} {cpu:11.1f} {steps!s:>6} {accuracy:8.3f}{flag}",
-              flush=True)
+        print(
+            f"{pipeline:22} {prepare_seconds:9.1f} {wall:12.1f} {cpu:11.1f} {steps!s:>6} {accuracy:8.3f}{flag}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

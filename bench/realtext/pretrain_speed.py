@@ -5,6 +5,7 @@ Times are CPU time of one thread: an idle core's wall time, however busy the mac
 
 WORKBENCH_THREADS=1 python bench/realtext/pretrain_speed.py [--steps 20] [--minutes 25]
 """
+
 import argparse
 import os
 import time
@@ -52,10 +53,13 @@ def main() -> None:
         tokens = cfg.batch_size * cfg.seq_len
         flops = flops_per_step(LanguageModel(model_cfg), cfg, TARGETS_PER_TOKEN[objective])
         fit = int(args.minutes * 60 / per_step)
-        print(f"{pipeline:8} d={model_cfg.transformer.d_model} seq {cfg.seq_len} vocab {vocab_size:,}: "
-              f"{per_step:.3f} s/step, {tokens / per_step:,.0f} tokens/s, {flops / per_step / 1e9:.1f} GFLOP/s; "
-              f"{args.minutes:g} min = {fit:,} steps = {fit * tokens / 1e6:.2f}M tokens; "
-              f"default {cfg.steps:,} steps = {cfg.steps * per_step / 60:.0f} min", flush=True)
+        print(
+            f"{pipeline:8} d={model_cfg.transformer.d_model} seq {cfg.seq_len} vocab {vocab_size:,}: "
+            f"{per_step:.3f} s/step, {tokens / per_step:,.0f} tokens/s, {flops / per_step / 1e9:.1f} GFLOP/s; "
+            f"{args.minutes:g} min = {fit:,} steps = {fit * tokens / 1e6:.2f}M tokens; "
+            f"default {cfg.steps:,} steps = {cfg.steps * per_step / 60:.0f} min",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ are identical. On a 2-core machine Ray can run two groups at once, so the ratio 
 overhead (cluster and worker start-up, object transfer) with that parallelism; ray.init's share
 is printed separately.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,17 @@ SETTINGS = {"random+lstm": {"train": {"max_steps": 200}, "encoder": {"hidden": 6
 
 
 def grid(out: str, seeds: int, executor: str):
-    return build_config(task="micro-sentiment", corpus="microworld:300000", pipelines=["tfidf", "random+lstm"],
-                        sizes=[16, 64, 256], seeds=seeds, fuse="3", settings=SETTINGS, out=out, executor=executor)
+    return build_config(
+        task="micro-sentiment",
+        corpus="microworld:300000",
+        pipelines=["tfidf", "random+lstm"],
+        sizes=[16, 64, 256],
+        seeds=seeds,
+        fuse="3",
+        settings=SETTINGS,
+        out=out,
+        executor=executor,
+    )
 
 
 def results(folder: Path) -> dict:
@@ -56,10 +66,18 @@ def main() -> None:
         ray_s = time.perf_counter() - start
         ray.shutdown()
         same = results(local) == results(remote)
-    out = {"local_s": local_s, "ray_s": ray_s, "ray_init_s": init_s, "ratio_ray_over_local": ray_s / local_s,
-           "identical_results": same, "cpus": args.cpus}
-    print(f"local {local_s:.1f} s | ray {ray_s:.1f} s (of which ray.init {init_s:.1f} s) | ratio {ray_s / local_s:.2f} "
-          f"| identical results: {same}")
+    out = {
+        "local_s": local_s,
+        "ray_s": ray_s,
+        "ray_init_s": init_s,
+        "ratio_ray_over_local": ray_s / local_s,
+        "identical_results": same,
+        "cpus": args.cpus,
+    }
+    print(
+        f"local {local_s:.1f} s | ray {ray_s:.1f} s (of which ray.init {init_s:.1f} s) | ratio {ray_s / local_s:.2f} "
+        f"| identical results: {same}"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
 

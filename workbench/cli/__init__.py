@@ -4,6 +4,7 @@ its own here that adds itself to the parser with `register(subparsers)`.
 Bad input raises `WorkbenchError`; `main` turns it into one line on stderr and exit code 2
 (the full traceback only with --debug).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Compare static word embeddings + LSTMs (circa 2017) with whole-model pretraining "
-                    "(BERT/GPT/XLNet-style) on identical tasks, as data-efficiency curves.",
-        epilog=EPILOG_MAIN, formatter_class=Formatter)
+        "(BERT/GPT/XLNet-style) on identical tasks, as data-efficiency curves.",
+        epilog=EPILOG_MAIN,
+        formatter_class=Formatter,
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

@@ -1,4 +1,5 @@
 """Shared argparse helpers: every subcommand has a description and an example; the task-column options."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,8 +19,9 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 
 
 def add_command(sub, name: str, help: str, example: str, func, description: str | None = None):
-    parser = sub.add_parser(name, help=help, description=description or help, epilog=f"example:\n  {example}",
-                            formatter_class=Formatter)
+    parser = sub.add_parser(
+        name, help=help, description=description or help, epilog=f"example:\n  {example}", formatter_class=Formatter
+    )
     parser.set_defaults(func=func)
     return parser
 

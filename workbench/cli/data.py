@@ -1,4 +1,5 @@
 """`workbench data`: list, describe and fetch datasets (embedded micro-world, registry, your own files)."""
+
 from __future__ import annotations
 
 from workbench.cli.common import Formatter, add_command, add_task_column_options, task_options
@@ -14,8 +15,9 @@ def _cmd_data_list(args) -> int:
         state = "cached" if registry.is_cached(spec.name) else "not cached"
         print(f"{spec.name:18} {spec.kind:22} {state:10} {spec.description}")
     print(f"\ncache folder: {registry.cache_dir()} (set WORKBENCH_DATA to change it)")
-    print("your own data: text:PATH (corpus); "
-          "tsv:PATH, csv:PATH, jsonl:PATH, conll:PATH, conllu:PATH, squad:PATH (tasks)")
+    print(
+        "your own data: text:PATH (corpus); tsv:PATH, csv:PATH, jsonl:PATH, conll:PATH, conllu:PATH, squad:PATH (tasks)"
+    )
     return 0
 
 
@@ -39,8 +41,10 @@ def _cmd_data_info(args) -> int:
             more = " ..." if len(s["labels"]) > 20 else ""
             print(f"  {split:8} {s['examples']:7,} examples {s['tokens']:9,} tokens   {labels}{more}")
         for split, n in info.get("lengths", {}).items():
-            print(f"  {split:8} tokens before truncation: median {n['median']:,}, 90th percentile {n['p90']:,}, "
-                  f"max {n['max']:,}; {n['truncated']:.1%} cut")
+            print(
+                f"  {split:8} tokens before truncation: median {n['median']:,}, 90th percentile {n['p90']:,}, "
+                f"max {n['max']:,}; {n['truncated']:.1%} cut"
+            )
     if name in registry.DATASETS:
         spec = registry.DATASETS[name]
         print(f"  license: {spec.license}\n  cite: {spec.citation}")
@@ -55,18 +59,30 @@ def _cmd_data_fetch(args) -> int:
 
 def register(sub) -> None:
     data = sub.add_parser(
-        "data", help="list, describe and fetch datasets",
+        "data",
+        help="list, describe and fetch datasets",
         description="List, describe and fetch datasets (embedded micro-world, registry, your own files).",
         epilog="examples:\n  workbench data list\n  workbench data info micro-sentiment\n  workbench data fetch sst2",
-        formatter_class=Formatter)
+        formatter_class=Formatter,
+    )
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="{list,info,fetch}")
-    add_command(dsub, "list", "list the named datasets and whether they are cached", "workbench data list",
-                _cmd_data_list)
-    info = add_command(dsub, "info", "show splits, sizes, label distribution and license of a dataset or spec",
-                       "workbench data info sst2   |   "
-                       "workbench data info tsv:reviews.tsv --text-col review --label-col stars", _cmd_data_info)
+    add_command(
+        dsub, "list", "list the named datasets and whether they are cached", "workbench data list", _cmd_data_list
+    )
+    info = add_command(
+        dsub,
+        "info",
+        "show splits, sizes, label distribution and license of a dataset or spec",
+        "workbench data info sst2   |   workbench data info tsv:reviews.tsv --text-col review --label-col stars",
+        _cmd_data_info,
+    )
     info.add_argument("name", help="a dataset name, or a spec such as tsv:PATH, conllu:PATH, squad:PATH, text:PATH")
     add_task_column_options(info)
-    fetch = add_command(dsub, "fetch", "download a registered dataset into the cache, verify sha256",
-                        "workbench data fetch ud-upos", _cmd_data_fetch)
+    fetch = add_command(
+        dsub,
+        "fetch",
+        "download a registered dataset into the cache, verify sha256",
+        "workbench data fetch ud-upos",
+        _cmd_data_fetch,
+    )
     fetch.add_argument("name", help="a registered dataset (see `workbench data list`)")

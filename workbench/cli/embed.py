@@ -2,6 +2,7 @@
 
 Thin shells over the package functions; wired into the main CLI with `register(sub)`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,23 +26,46 @@ def _cmd_train(args) -> int:
     corpus = resolve_corpus(args.corpus)
     if args.out is None:
         return _train_into_cache(args, corpus)
-    config = {"method": args.method, "dim": args.dim, "window": args.window, "epochs": args.epochs,
-              "min_count": args.min_count, "sg": 0 if args.cbow else 1, "seed": args.seed,
-              "deterministic": args.deterministic}
+    config = {
+        "method": args.method,
+        "dim": args.dim,
+        "window": args.window,
+        "epochs": args.epochs,
+        "min_count": args.min_count,
+        "sg": 0 if args.cbow else 1,
+        "seed": args.seed,
+        "deterministic": args.deterministic,
+    }
     start = time.perf_counter()
-    kv = train_vectors(args.method, corpus.documents, dim=args.dim, window=args.window, epochs=args.epochs,
-                       min_count=args.min_count, seed=args.seed, deterministic=args.deterministic,
-                       sg=config["sg"])
+    kv = train_vectors(
+        args.method,
+        corpus.documents,
+        dim=args.dim,
+        window=args.window,
+        epochs=args.epochs,
+        min_count=args.min_count,
+        seed=args.seed,
+        deterministic=args.deterministic,
+        sg=config["sg"],
+    )
     seconds = time.perf_counter() - start
     words_per_s = corpus.n_tokens * args.epochs / seconds if seconds else float("inf")
     out = save_vectors(kv, args.out)
-    meta = {"config": config, "corpus": args.corpus, "corpus_tokens": corpus.n_tokens, "vocab_size": len(kv),
-            "seconds": round(seconds, 3), "words_per_second": round(words_per_s),
-            "versions": {"gensim": version("gensim"), "torch": version("torch"), "python": platform.python_version()},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    meta = {
+        "config": config,
+        "corpus": args.corpus,
+        "corpus_tokens": corpus.n_tokens,
+        "vocab_size": len(kv),
+        "seconds": round(seconds, 3),
+        "words_per_second": round(words_per_s),
+        "versions": {"gensim": version("gensim"), "torch": version("torch"), "python": platform.python_version()},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     write_json(f"{out}.json", meta)
-    print(f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens in "
-          f"{seconds:.1f} s ({words_per_s:,.0f} words/s)")
+    print(
+        f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens in "
+        f"{seconds:.1f} s ({words_per_s:,.0f} words/s)"
+    )
     _print_similarity(kv)
     print(f"wrote {out} and {out}.json")
     return 0
@@ -55,8 +79,10 @@ def _train_into_cache(args, corpus) -> int:
     vectors = prepare_vectors(args.method, corpus, args.corpus, vocab, settings, seed=args.seed)
     kv, seconds = vectors["kv"], vectors["seconds"]
     state = "found in the cache (trained earlier" if vectors["cached"] else "trained"
-    print(f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens, {state} "
-          f"in {seconds:.1f} s{')' if vectors['cached'] else ''}; {vectors['coverage']}")
+    print(
+        f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens, {state} "
+        f"in {seconds:.1f} s{')' if vectors['cached'] else ''}; {vectors['coverage']}"
+    )
     _print_similarity(kv)
     print(f"cached in {vectors['folder']}")
     return 0
@@ -117,54 +143,83 @@ def _positive(text: str) -> int:
 
 
 def _format_option(parser) -> None:
-    parser.add_argument("--format", default="auto", choices=FORMATS,
-                        help="vector file format (default: guess from the name and first line)")
+    parser.add_argument(
+        "--format",
+        default="auto",
+        choices=FORMATS,
+        help="vector file format (default: guess from the name and first line)",
+    )
 
 
 def register(subparsers) -> None:
     """Add `embed` and its subcommands to the main parser's subparsers object."""
     embed = subparsers.add_parser(
-        "embed", help="train, evaluate and inspect static word vectors (word2vec, fastText, GloVe)",
+        "embed",
+        help="train, evaluate and inspect static word vectors (word2vec, fastText, GloVe)",
         description="Train, evaluate and inspect static word vectors (word2vec, fastText, our GloVe).",
         epilog="examples:\n  workbench embed train --method glove --corpus microworld:200000 --out vecs/glove.txt\n"
-               "  workbench embed eval vecs/glove.txt --microworld\n  workbench embed neighbors vecs/glove.txt good",
-        formatter_class=Formatter)
+        "  workbench embed eval vecs/glove.txt --microworld\n  workbench embed neighbors vecs/glove.txt good",
+        formatter_class=Formatter,
+    )
     esub = embed.add_subparsers(dest="embed_command", required=True, metavar="{train,eval,neighbors,plot}")
-    train = add_command(esub, "train", "train word vectors on a corpus and save them in word2vec text format",
-                 "workbench embed train --method word2vec --corpus wikitext2 --out vecs/w2v.txt --min-count 3\n"
-                 "  workbench embed train --method glove --corpus imdb   # into the cache compare reads",
-                 _cmd_train)
+    train = add_command(
+        esub,
+        "train",
+        "train word vectors on a corpus and save them in word2vec text format",
+        "workbench embed train --method word2vec --corpus wikitext2 --out vecs/w2v.txt --min-count 3\n"
+        "  workbench embed train --method glove --corpus imdb   # into the cache compare reads",
+        _cmd_train,
+    )
     train.add_argument("--method", required=True, choices=METHODS, help="the trainer")
     train.add_argument("--corpus", required=True, help="microworld, microworld:TOKENS, wikitext2, imdb or text:PATH")
-    train.add_argument("--out", default=None,
-                       help="output vector file (.bin for binary); PATH.json gets the config. Without it: the "
-                            "artifact cache, trained as `compare` trains them (every word: --min-count and "
-                            "--deterministic do not apply), where compare and finetune reuse them")
+    train.add_argument(
+        "--out",
+        default=None,
+        help="output vector file (.bin for binary); PATH.json gets the config. Without it: the "
+        "artifact cache, trained as `compare` trains them (every word: --min-count and "
+        "--deterministic do not apply), where compare and finetune reuse them",
+    )
     train.add_argument("--dim", type=_positive, default=100, help="vector size (default 100)")
     train.add_argument("--window", type=_positive, default=5, help="context window (default 5)")
     train.add_argument("--epochs", type=_positive, default=5, help="passes over the corpus (default 5)")
     train.add_argument("--min-count", type=_positive, default=2, help="ignore rarer words (default 2)")
     train.add_argument("--cbow", action="store_true", help="word2vec/fastText: CBOW instead of skip-gram")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    train.add_argument("--deterministic", action="store_true",
-                       help="bit-identical vectors per seed (one worker; slower)")
-    ev = add_command(esub, "eval",
-                     "intrinsic scores: WordSim-353, SimLex-999, Google analogies (and micro-world checks)",
-                     "workbench embed eval vecs/w2v.txt --microworld", _cmd_eval)
+    train.add_argument(
+        "--deterministic", action="store_true", help="bit-identical vectors per seed (one worker; slower)"
+    )
+    ev = add_command(
+        esub,
+        "eval",
+        "intrinsic scores: WordSim-353, SimLex-999, Google analogies (and micro-world checks)",
+        "workbench embed eval vecs/w2v.txt --microworld",
+        _cmd_eval,
+    )
     ev.add_argument("path", help="a vector file (word2vec text/binary, GloVe text, fastText .vec/.bin)")
     ev.add_argument("--microworld", action="store_true", help="also class purity and polarity vs the micro-world truth")
     _format_option(ev)
-    nb = add_command(esub, "neighbors", "the nearest words to WORD by cosine similarity",
-              "workbench embed neighbors vecs/w2v.txt king -k 5", _cmd_neighbors)
+    nb = add_command(
+        esub,
+        "neighbors",
+        "the nearest words to WORD by cosine similarity",
+        "workbench embed neighbors vecs/w2v.txt king -k 5",
+        _cmd_neighbors,
+    )
     nb.add_argument("path", help="a vector file")
     nb.add_argument("word", help="the query word")
     nb.add_argument("-k", type=_positive, default=10, help="how many neighbours (default 10)")
     _format_option(nb)
-    pl = add_command(esub, "plot", "a 2-d PCA/t-SNE picture of some word vectors, saved as PNG",
-              "workbench embed plot vecs/w2v.txt --out fig.png --words king queen man woman paris france", _cmd_plot)
+    pl = add_command(
+        esub,
+        "plot",
+        "a 2-d PCA/t-SNE picture of some word vectors, saved as PNG",
+        "workbench embed plot vecs/w2v.txt --out fig.png --words king queen man woman paris france",
+        _cmd_plot,
+    )
     pl.add_argument("path", help="a vector file")
     pl.add_argument("--out", required=True, help="PNG file to write")
-    pl.add_argument("--words", nargs="+",
-                    help="words to show (default: micro-world classed words, else the 50 most frequent)")
+    pl.add_argument(
+        "--words", nargs="+", help="words to show (default: micro-world classed words, else the 50 most frequent)"
+    )
     pl.add_argument("--method", choices=("pca", "tsne"), default="pca", help="projection (default pca)")
     _format_option(pl)

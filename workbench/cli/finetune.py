@@ -1,4 +1,5 @@
 """`workbench finetune`: one point of a curve, printed and recorded in a run folder."""
+
 from __future__ import annotations
 
 import time
@@ -18,12 +19,14 @@ from workbench.runs import environment, resolve_device
 
 def register(sub) -> None:
     parser = sub.add_parser(
-        "finetune", help="train one pipeline on a labeled subset (n, seed) and report test/shifted metrics",
+        "finetune",
+        help="train one pipeline on a labeled subset (n, seed) and report test/shifted metrics",
         description="Train one pipeline on the nested labeled subset (n, seed) of a task, select it on a dev subset "
-                    "of n examples (each configuration of its tuning grid; --dev full: the whole dev split), and "
-                    "report its metrics on the test and shifted test splits.\n\n" + describe_names(),
+        "of n examples (each configuration of its tuning grid; --dev full: the whole dev split), and "
+        "report its metrics on the test and shifted test splits.\n\n" + describe_names(),
         epilog="example:\n  workbench finetune --pipeline word2vec+lstm --task micro-sentiment --n 256 --seed 0",
-        formatter_class=Formatter)
+        formatter_class=Formatter,
+    )
     parser.add_argument("--pipeline", required=True, help="a pipeline name (listed above)")
     parser.add_argument("--task", default="micro-sentiment", help="a task name or spec (default: micro-sentiment)")
     parser.add_argument("--corpus", default="microworld", help="unlabeled corpus for pretraining (default: microworld)")
@@ -31,21 +34,38 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--max-steps", type=int, default=None, help="cap on training updates")
-    parser.add_argument("--backbone", default=None,
-                        help="pretrained pipelines: a `workbench pretrain` output folder "
-                             "(default: shipped or cached model)")
-    parser.add_argument("--checkpoint", default="model.safetensors",
-                        help="which checkpoint of the backbone folder, e.g. checkpoints/step_0000512.safetensors")
-    parser.add_argument("--layer-decay", type=float, default=None,
-                        help="layer-wise learning-rate decay, e.g. 0.8 (default off)")
-    parser.add_argument("--shots", type=int, default=None,
-                        help=":icl pipelines: labeled examples written before each input (default 4, at most n)")
-    parser.add_argument("--dev", default="few",
-                        help="few (default): early-stop and pick the configuration on a dev subset of n examples; "
-                             "full: on the whole dev split (oracle selection)")
-    parser.add_argument("--grid", type=int, default=GRID_SIZE,
-                        help=f"configurations to try, the first N of the family's row of pipelines.tuning.TUNING_GRID "
-                             f"(default {GRID_SIZE})")
+    parser.add_argument(
+        "--backbone",
+        default=None,
+        help="pretrained pipelines: a `workbench pretrain` output folder (default: shipped or cached model)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        default="model.safetensors",
+        help="which checkpoint of the backbone folder, e.g. checkpoints/step_0000512.safetensors",
+    )
+    parser.add_argument(
+        "--layer-decay", type=float, default=None, help="layer-wise learning-rate decay, e.g. 0.8 (default off)"
+    )
+    parser.add_argument(
+        "--shots",
+        type=int,
+        default=None,
+        help=":icl pipelines: labeled examples written before each input (default 4, at most n)",
+    )
+    parser.add_argument(
+        "--dev",
+        default="few",
+        help="few (default): early-stop and pick the configuration on a dev subset of n examples; "
+        "full: on the whole dev split (oracle selection)",
+    )
+    parser.add_argument(
+        "--grid",
+        type=int,
+        default=GRID_SIZE,
+        help=f"configurations to try, the first N of the family's row of pipelines.tuning.TUNING_GRID "
+        f"(default {GRID_SIZE})",
+    )
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
     add_task_column_options(parser)
     parser.set_defaults(func=run)
@@ -86,8 +106,18 @@ def run(args) -> int:
     pipeline = pipeline_for(args.pipeline, settings)  # an option this pipeline does not read is an error
     out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
     protocol = Protocol(args.dev, args.grid)
-    config = {"command": "finetune", "pipeline": args.pipeline, "task": args.task, "corpus": args.corpus, "n": n,
-              "seed": args.seed, "device": device, "settings": settings, "dev": args.dev, "grid": args.grid}
+    config = {
+        "command": "finetune",
+        "pipeline": args.pipeline,
+        "task": args.task,
+        "corpus": args.corpus,
+        "n": n,
+        "seed": args.seed,
+        "device": device,
+        "settings": settings,
+        "dev": args.dev,
+        "grid": args.grid,
+    }
     started = time.perf_counter()
     if n > 0 or pipeline.trains(0):
         subset(task, n, args.seed)  # validate n before any training (n = 0 is zero-shot where nothing is trained)
@@ -103,12 +133,15 @@ def run(args) -> int:
         print(f"  vectors: {prepared.info['coverage']}")
     pre = prepared.info.get("pretraining", {})
     if pre.get("tokens"):
-        print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs "
-              f"({pre.get('folder')})")
+        print(
+            f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs ({pre.get('folder')})"
+        )
     selection = result["selection"]
     if selection["dev"] != "none":
-        print(f"  selected on {selection['dev_size']} dev examples ({selection['dev']}): "
-              + ", ".join(_tried(config, i == selection["chosen"]) for i, config in enumerate(selection["configs"])))
+        print(
+            f"  selected on {selection['dev_size']} dev examples ({selection['dev']}): "
+            + ", ".join(_tried(config, i == selection["chosen"]) for i, config in enumerate(selection["configs"]))
+        )
     for split, values in result["metrics"].items():
         shown = "  ".join(f"{k}={v:.3f}" for k, v in values.items())
         print(f"  {split:8} {shown}")

@@ -1,4 +1,5 @@
 """`workbench report RUN [RUN ...]`: render a finished comparison run as HTML + Markdown (+ PDF)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,10 @@ def run(args) -> int:
     folders = [check_run_folder(f) for f in args.runs]
     if len(folders) == 1:
         if args.out:
-            raise WorkbenchError("--out: a single run's report is written into its own folder; "
-                                 "give two or more runs for a side-by-side report in --out")
+            raise WorkbenchError(
+                "--out: a single run's report is written into its own folder; "
+                "give two or more runs for a side-by-side report in --out"
+            )
         report = write_report(folders[0], pdf=not args.no_pdf)
     else:
         out = Path(args.out) if args.out else default_comparison_folder(folders)
@@ -50,12 +53,16 @@ def run(args) -> int:
 
 def register(sub) -> None:
     parser = add_command(
-        sub, "report", "render a comparison run (or several side by side) as HTML + Markdown with figures",
-        "workbench report runs/micro-sentiment", run,
+        sub,
+        "report",
+        "render a comparison run (or several side by side) as HTML + Markdown with figures",
+        "workbench report runs/micro-sentiment",
+        run,
         description="Render the results of `workbench compare` as a self-contained HTML page (figures embedded), "
-                    "a Markdown twin with figures/ (PNG + SVG), and a PDF when wkhtmltopdf or chromium is installed. "
-                    "One run: the report goes into the run folder. Two or more runs: a side-by-side report goes "
-                    "into --out (default RUN1/compare-with-RUN2). Corrupted result lines are skipped with a warning.")
+        "a Markdown twin with figures/ (PNG + SVG), and a PDF when wkhtmltopdf or chromium is installed. "
+        "One run: the report goes into the run folder. Two or more runs: a side-by-side report goes "
+        "into --out (default RUN1/compare-with-RUN2). Corrupted result lines are skipped with a warning.",
+    )
     parser.add_argument("runs", nargs="+", metavar="RUN", help="run folder(s) written by `workbench compare --out`")
     parser.add_argument("--out", default=None, help="output folder of a side-by-side report (two or more runs)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF even when an engine is installed")

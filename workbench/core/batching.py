@@ -4,10 +4,11 @@ Every sequence starts with [cls]. Sentence tasks: [cls] tokens. Tagging: [cls] t
 the [cls] tag ignored. Span QA: [cls] question [sep] passage, span indices shifted by the
 passage offset; only passage positions may be predicted.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Iterator
 
 import torch
 
@@ -38,13 +39,25 @@ class Batch:
     span_mask: torch.Tensor | None = None  # [B, T] bool, passage positions
     offsets: torch.Tensor | None = None  # [B]
 
-    def to(self, device) -> "Batch":
-        return Batch(**{f.name: (getattr(self, f.name).to(device) if getattr(self, f.name) is not None else None)
-                        for f in fields(self)})
+    def to(self, device) -> Batch:
+        return Batch(
+            **{
+                f.name: (getattr(self, f.name).to(device) if getattr(self, f.name) is not None else None)
+                for f in fields(self)
+            }
+        )
 
 
-def encode(examples: list[Example], kind: str, vocab: Vocabulary, labels: list[str], max_len: int = 256,
-           suffix: list[int] | None = None, strip_final: int | None = None, prefix: list[int] | None = None) -> list[Encoded]:
+def encode(
+    examples: list[Example],
+    kind: str,
+    vocab: Vocabulary,
+    labels: list[str],
+    max_len: int = 256,
+    suffix: list[int] | None = None,
+    strip_final: int | None = None,
+    prefix: list[int] | None = None,
+) -> list[Encoded]:
     """Token ids and integer targets; sequences longer than max_len are cut (tags beyond it are not trained on).
 
     `suffix` (sentence tasks) is appended after the example, kept whole when the example is cut:
@@ -115,8 +128,8 @@ def batches(items: list[Encoded], batch_size: int, generator: torch.Generator) -
     pool = batch_size * BUCKET_POOL
     cuts = []
     for start in range(0, len(order), pool):
-        part = sorted(order[start:start + pool], key=lambda j: len(items[j].ids))
-        cuts += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        part = sorted(order[start : start + pool], key=lambda j: len(items[j].ids))
+        cuts += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     for c in torch.randperm(len(cuts), generator=generator).tolist():
         yield collate([items[j] for j in cuts[c]])
 
@@ -126,5 +139,5 @@ def eval_batches(items: list[Encoded], batch_size: int) -> Iterator[tuple[list[i
     back at its position; the models are invariant to padding, so only float rounding can differ."""
     order = sorted(range(len(items)), key=lambda j: len(items[j].ids))
     for i in range(0, len(order), batch_size):
-        positions = order[i:i + batch_size]
+        positions = order[i : i + batch_size]
         yield positions, collate([items[j] for j in positions])

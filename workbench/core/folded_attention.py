@@ -6,6 +6,7 @@ attention goes through `attend`, which, inside `replica_folding()`, merges the r
 SDPA's batch axis (one flash/memory-efficient call) and keeps each replica's dropout masks.
 Models import this module; it imports no model, so `core` never depends on `models`.
 """
+
 from __future__ import annotations
 
 import contextlib

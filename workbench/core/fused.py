@@ -20,6 +20,7 @@ Contract (tests/test_fused.py): each replica's losses and metrics equal a separa
 to float32 tolerance (dropout 0; with dropout, each replica draws its own masks from the
 shared generator, so runs are statistically, not bitwise, the same).
 """
+
 from __future__ import annotations
 
 import copy
@@ -57,7 +58,7 @@ def stack_batches(parts: list[Batch]) -> dict[str, torch.Tensor]:
             out = torch.full(shape, fill, dtype=value.dtype)
             out[tuple(slice(0, s) for s in value.shape)] = value
             if name == "pad_mask":
-                out[value.shape[0]:, 0] = True
+                out[value.shape[0] :, 0] = True
             padded.append(out)
         stacked[name] = torch.stack(padded)
     return stacked
@@ -103,12 +104,16 @@ class ReplicaStack:
         self.device = device
         named = [dict(m.named_parameters()) for m in models]
         self.trainable = [n for n, p in named[0].items() if p.requires_grad]
-        self.params = {n: torch.stack([d[n].detach().to(device) for d in named]).requires_grad_() for n in self.trainable}
+        self.params = {
+            n: torch.stack([d[n].detach().to(device) for d in named]).requires_grad_() for n in self.trainable
+        }
         self.frozen, self.frozen_dims = {}, {}
-        for name, value in list(named[0].items()) + list(models[0].named_buffers()):
+        for name, _value in list(named[0].items()) + list(models[0].named_buffers()):
             if name in self.params:
                 continue
-            values = [dict(list(m.named_parameters()) + list(m.named_buffers()))[name].detach().to(device) for m in models]
+            values = [
+                dict(list(m.named_parameters()) + list(m.named_buffers()))[name].detach().to(device) for m in models
+            ]
             shared = all(torch.equal(values[0], v) for v in values[1:])
             self.frozen[name] = values[0] if shared else torch.stack(values)
             self.frozen_dims[name] = None if shared else 0
@@ -124,7 +129,7 @@ class ReplicaStack:
         self.params = {n: p.requires_grad_() for n, p in chosen.params.items()}
         self.frozen = chosen.frozen
 
-    def select(self, positions: list[int]) -> "ReplicaStack":
+    def select(self, positions: list[int]) -> ReplicaStack:
         """A detached stack of the replicas at `positions`, sharing this one's template."""
         index = torch.tensor(positions, device=self.device)
         view = copy.copy(self)
@@ -141,7 +146,8 @@ class ReplicaStack:
 
         with replica_folding():
             return vmap(one, in_dims=(0, self.frozen_dims, batch_dim), randomness="different")(
-                self.params, self.frozen, tensors)
+                self.params, self.frozen, tensors
+            )
 
     def losses(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
         template = self.template
@@ -151,7 +157,9 @@ class ReplicaStack:
             return template.head.loss(functional_call(template, {**params, **frozen}, (batch,)), batch)
 
         with replica_folding():
-            return vmap(one, in_dims=(0, self.frozen_dims, 0), randomness="different")(self.params, self.frozen, tensors)
+            return vmap(one, in_dims=(0, self.frozen_dims, 0), randomness="different")(
+                self.params, self.frozen, tensors
+            )
 
 
 class StackedAdamW:
@@ -159,7 +167,9 @@ class StackedAdamW:
     and gradient-norm clipping per replica (`clip_grad_norm_` semantics). One set of tensor ops
     updates all K replicas: the fused optimizer step."""
 
-    def __init__(self, params: dict[str, torch.Tensor], lr_scale: dict[str, float], weight_decay: float, clip_norm: float):
+    def __init__(
+        self, params: dict[str, torch.Tensor], lr_scale: dict[str, float], weight_decay: float, clip_norm: float
+    ):
         self.lr_scale, self.weight_decay, self.clip_norm = lr_scale, weight_decay, clip_norm
         self.exp_avg = {n: torch.zeros_like(p) for n, p in params.items()}
         self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in params.items()}
@@ -181,8 +191,8 @@ class StackedAdamW:
             for g in grads.values():
                 g.mul_(view(coef, g))
         beta1, beta2 = BETAS
-        correction1 = 1 - beta1 ** steps
-        correction2_sqrt = (1 - beta2 ** steps).sqrt()
+        correction1 = 1 - beta1**steps
+        correction2_sqrt = (1 - beta2**steps).sqrt()
         for name, p in params.items():
             g, lr = grads[name], lrs * self.lr_scale[name]
             p.mul_(1 - view(lr * self.weight_decay, p))
@@ -203,7 +213,9 @@ def _lr_scales(model, cfg: TrainConfig) -> dict[str, float]:
     return scales
 
 
-def predict_fused(stack: ReplicaStack, items: list[Encoded], precision: str = "auto", batch_size: int = 128) -> list[list]:
+def predict_fused(
+    stack: ReplicaStack, items: list[Encoded], precision: str = "auto", batch_size: int = 128
+) -> list[list]:
     """Predictions of every live replica on the same items (dev, test): one forward per batch."""
     stack.template.eval()
     out = [[None] * len(items) for _ in range(stack.size)]
@@ -219,23 +231,39 @@ def predict_fused(stack: ReplicaStack, items: list[Encoded], precision: str = "a
     return out
 
 
-def score_subsets(stack: ReplicaStack, items: list[Encoded], examples: list[Example], subsets: list[list[int]],
-                  task: Task, precision: str = "auto") -> list[dict]:
+def score_subsets(
+    stack: ReplicaStack,
+    items: list[Encoded],
+    examples: list[Example],
+    subsets: list[list[int]],
+    task: Task,
+    precision: str = "auto",
+) -> list[dict]:
     """Each live replica's metrics on its own subset (indices into `items`), from one forward pass
     over the union of the subsets."""
     union = sorted(set().union(*subsets))
     where = {index: position for position, index in enumerate(union)}
     predictions = predict_fused(stack, [items[i] for i in union], precision)
-    return [score(task, [examples[i] for i in chosen], [replica[where[i]] for i in chosen])
-            for replica, chosen in zip(predictions, subsets)]
+    return [
+        score(task, [examples[i] for i in chosen], [replica[where[i]] for i in chosen])
+        for replica, chosen in zip(predictions, subsets)
+    ]
 
 
 SHARED_FIELDS = ("weight_decay", "clip_norm", "layer_decay", "precision")  # one fused optimizer and autocast
 
 
-def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds: list[int], dev: list[Encoded],
-              dev_examples: list[Example], task: Task, cfg: TrainConfig | list[TrainConfig], device="cpu",
-              dev_subsets: list[list[int]] | None = None) -> list[FitResult]:
+def fit_fused(
+    models: list[torch.nn.Module],
+    trains: list[list[Encoded]],
+    seeds: list[int],
+    dev: list[Encoded],
+    dev_examples: list[Example],
+    task: Task,
+    cfg: TrainConfig | list[TrainConfig],
+    device="cpu",
+    dev_subsets: list[list[int]] | None = None,
+) -> list[FitResult]:
     """`fit` for K models at once. Each model ends holding its own best-on-dev weights.
 
     `cfg`: one for every replica, or one per replica (they may differ in rate and update budget,
@@ -254,8 +282,18 @@ def fit_fused(models: list[torch.nn.Module], trains: list[list[Encoded]], seeds:
     replicas = []
     for index, (train, seed, one_cfg, subset) in enumerate(zip(trains, seeds, cfgs, subsets)):
         total, eval_every = plan_steps(len(train), one_cfg)
-        replicas.append(_Replica(index, train, subset, one_cfg, torch.Generator().manual_seed(seed), total, eval_every,
-                                 max(1, int(one_cfg.warmup_frac * total))))
+        replicas.append(
+            _Replica(
+                index,
+                train,
+                subset,
+                one_cfg,
+                torch.Generator().manual_seed(seed),
+                total,
+                eval_every,
+                max(1, int(one_cfg.warmup_frac * total)),
+            )
+        )
     primary = metrics.PRIMARY_METRIC[task.kind]
     best = {n: p.detach().clone() for n, p in stack.params.items()}  # by original replica index
     for replica, scores in zip(replicas, score_subsets(stack, dev, dev_examples, subsets, task, precision)):

@@ -21,6 +21,7 @@ Off CUDA, or outside `cuda_graphs()`, the step runs eagerly: the same three line
 the graph path computes on a CPU is checked (padding to the bucket shape changes no loss); the capture itself
 needs a GPU: bench/gpu_check.py compares graphed and eager fused runs there and times both.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,8 +34,16 @@ from workbench.core.batching import IGNORE
 _ENABLED = contextvars.ContextVar("cuda_graphs", default=False)
 ROWS_QUANTUM, WIDTH_QUANTUM = 8, 16
 # the neutral values a stacked batch is padded with (`fused.stack_batches`, `pad_to_bucket`): no loss sees them
-PAD_VALUES = {"ids": 0, "pad_mask": False, "labels": IGNORE, "tags": IGNORE, "starts": IGNORE, "ends": IGNORE,
-              "span_mask": False, "offsets": 1}
+PAD_VALUES = {
+    "ids": 0,
+    "pad_mask": False,
+    "labels": IGNORE,
+    "tags": IGNORE,
+    "starts": IGNORE,
+    "ends": IGNORE,
+    "span_mask": False,
+    "offsets": 1,
+}
 
 
 @contextlib.contextmanager

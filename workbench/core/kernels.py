@@ -13,6 +13,7 @@ rule folds each vmapped dimension into R: one kernel launch serves all replicas.
 Tests run the Triton kernels on CPU under Triton's interpreter: set TRITON_INTERPRET=1 before
 triton is imported and `TRITON_ON_CPU = True` here.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,7 +36,9 @@ ON_CHIP_BYTES = 128 * 1024
 sequence: bf16 up to H=128, float32 up to H=64. Bigger weights take the torch path."""
 
 
-def lstm_scan_reference(xg: torch.Tensor, w_hh: torch.Tensor, mask: torch.Tensor, reverse: bool = False) -> torch.Tensor:
+def lstm_scan_reference(
+    xg: torch.Tensor, w_hh: torch.Tensor, mask: torch.Tensor, reverse: bool = False
+) -> torch.Tensor:
     """LSTM recurrence over precomputed input projections.
 
     xg: [B, T, 4H] = x W_ih^T + b_ih + b_hh for every step (gate order i, f, g, o, as nn.LSTM);
@@ -48,7 +51,7 @@ def lstm_scan_reference(xg: torch.Tensor, w_hh: torch.Tensor, mask: torch.Tensor
     h = xg.new_zeros(b, w_hh.shape[1])
     c = torch.zeros_like(h)
     outputs = [None] * t
-    for step in (range(t - 1, -1, -1) if reverse else range(t)):
+    for step in range(t - 1, -1, -1) if reverse else range(t):
         i, f, g, o = (xg[:, step] + h @ w_hh.T).chunk(4, dim=-1)
         c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h_new = torch.sigmoid(o) * torch.tanh(c_new)
@@ -84,6 +87,7 @@ def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int
 
 # ----------------------------------------------------------------------------- dispatch
 
+
 def _use_triton(t: torch.Tensor) -> bool:
     if t.dtype not in (torch.float32, torch.bfloat16, torch.float16):
         return False
@@ -96,6 +100,7 @@ def _compute_dtype(*tensors: torch.Tensor) -> torch.dtype:
 
 
 # ----------------------------------------------------------------------------- LSTM function
+
 
 def _fold(info, in_dims, *tensors):
     """Move each vmapped dim to the front (expanding unbatched tensors) and merge it with the
@@ -139,8 +144,11 @@ class _LSTMScan(torch.autograd.Function):
         with torch.autocast(xg.device.type, enabled=False):
             w = w_hh.to(dtype)
             zero = hs.new_zeros(hs[:, :, :1].shape)
-            shift = ((lambda s: torch.cat([s[:, :, 1:], zero], 2)) if ctx.reverse
-                     else (lambda s: torch.cat([zero, s[:, :, :-1]], 2)))
+            shift = (
+                (lambda s: torch.cat([s[:, :, 1:], zero], 2))
+                if ctx.reverse
+                else (lambda s: torch.cat([zero, s[:, :, :-1]], 2))
+            )
             h_prev, c_prev = shift(hs), shift(cs)
             i, f, g, o = (xg.to(dtype) + torch.einsum("rbth,rgh->rbtg", h_prev, w)).chunk(4, dim=-1)
             i, f, g, o, tc = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o), torch.tanh(cs)
@@ -150,7 +158,7 @@ class _LSTMScan(torch.autograd.Function):
             real = mask[..., None].to(dtype)
             dh, dc = torch.zeros_like(hs[:, :, 0]), torch.zeros_like(cs[:, :, 0])
             da = [None] * t
-            for step in (range(t) if ctx.reverse else range(t - 1, -1, -1)):
+            for step in range(t) if ctx.reverse else range(t - 1, -1, -1):
                 m = real[:, :, step]
                 if dhs is not None:
                     dh = dh + dhs[:, :, step].to(dtype)
@@ -178,7 +186,7 @@ def _lstm_scan_torch(xg, w_hh, mask, reverse):
     c = torch.zeros_like(h)
     hs, cs = xg.new_empty(r, b, t, h.shape[-1]), xg.new_empty(r, b, t, h.shape[-1])
     w_t = w_hh.transpose(1, 2)
-    for step in (range(t - 1, -1, -1) if reverse else range(t)):
+    for step in range(t - 1, -1, -1) if reverse else range(t):
         i, f, g, o = (xg[:, :, step] + torch.bmm(h, w_t)).chunk(4, dim=-1)
         c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
         h_new = torch.sigmoid(o) * torch.tanh(c_new)
@@ -198,13 +206,25 @@ def _lstm_scan_triton(xg, w_hh, mask, reverse):
     # The recurrent matmul runs in xg's precision (bf16 under autocast; exact fp32 otherwise).
     w = w_hh.to(xg.dtype).contiguous()
     _lstm_fwd_kernel[(r, triton.cdiv(b, block_b))](
-        xg, w, mask.view(torch.uint8), hs, cs, b, t, hidden,
-        REVERSE=reverse, BLOCK_B=block_b, BLOCK_H=block_h, IEEE=xg.dtype == torch.float32,
-        num_warps=4 if block_h <= 64 else 8)
+        xg,
+        w,
+        mask.view(torch.uint8),
+        hs,
+        cs,
+        b,
+        t,
+        hidden,
+        REVERSE=reverse,
+        BLOCK_B=block_b,
+        BLOCK_H=block_h,
+        IEEE=xg.dtype == torch.float32,
+        num_warps=4 if block_h <= 64 else 8,
+    )
     return hs, cs
 
 
 # ----------------------------------------------------------------------------- cross-entropy functions
+
 
 class _CERows(torch.autograd.Function):
     """Per-row loss (0 at ignored rows) and logsumexp, float32, from logits [N, C]: one Triton pass."""
@@ -242,7 +262,12 @@ class _CERowsBackward(torch.autograd.Function):
 
     @staticmethod
     def forward(logits, targets, lse, grad, ignore_index):
-        logits, targets, lse, grad = logits.contiguous(), targets.contiguous(), lse.contiguous(), grad.float().contiguous()
+        logits, targets, lse, grad = (
+            logits.contiguous(),
+            targets.contiguous(),
+            lse.contiguous(),
+            grad.float().contiguous(),
+        )
         out = torch.empty_like(logits)
         n, c = logits.shape
         _ce_bwd_kernel[(n,)](logits, targets, lse, grad, out, c, ignore_index, BLOCK_C=min(4096, _block(c)))
@@ -266,13 +291,26 @@ def _block(n: int) -> int:
 # ----------------------------------------------------------------------------- Triton kernels
 
 if triton is not None:
+
     @triton.jit
     def _tanh(x):
         return 2 * tl.sigmoid(2 * x) - 1
 
     @triton.jit
-    def _lstm_fwd_kernel(xg_ptr, w_ptr, mask_ptr, hs_ptr, cs_ptr, B, T, H,
-                         REVERSE: tl.constexpr, BLOCK_B: tl.constexpr, BLOCK_H: tl.constexpr, IEEE: tl.constexpr):
+    def _lstm_fwd_kernel(
+        xg_ptr,
+        w_ptr,
+        mask_ptr,
+        hs_ptr,
+        cs_ptr,
+        B,
+        T,
+        H,
+        REVERSE: tl.constexpr,
+        BLOCK_B: tl.constexpr,
+        BLOCK_H: tl.constexpr,
+        IEEE: tl.constexpr,
+    ):
         """Persistent over time: program (replica r, rows block) loads r's W_hh^T once, as four
         [H, H] gate blocks kept on chip, then runs all T steps with h and c in registers."""
         r = tl.program_id(0).to(tl.int64)
@@ -293,7 +331,9 @@ if triton is not None:
         c = tl.zeros((BLOCK_B, BLOCK_H), dtype=tl.float32)
         precision: tl.constexpr = "ieee" if IEEE else "tf32"
         step = 0
-        while step < T:  # not `for range(T)`: Triton 3.6's interpreter cannot index with a runtime int under numpy >= 2.4
+        while (
+            step < T
+        ):  # not `for range(T)`: Triton 3.6's interpreter cannot index with a runtime int under numpy >= 2.4
             t = T - 1 - step if REVERSE else step
             x = x_base + t * 4 * H
             hd = h.to(w_i.dtype)
@@ -349,8 +389,8 @@ if triton is not None:
             start += BLOCK_C
 
 
-
 # ----------------------------------------------------------------------------- self-check
+
 
 def _rel_err(got: torch.Tensor, want: torch.Tensor) -> float:
     """Max-norm relative error: max |got - want| / max |want|."""
@@ -368,14 +408,22 @@ def self_check(device, tiny: bool = False) -> list[dict]:
     def record(kernel, shape, dtype, got, want, tol):
         for part, g, w in zip(("out", "grad_input", "grad_weight"), got, want):
             err, nan = _rel_err(g, w), bool(torch.isnan(g).any())
-            rows.append({"kernel": f"{kernel}[{part}]", "shape": shape, "dtype": str(dtype).removeprefix("torch."),
-                         "max_rel_err": err, "ok": err <= tol and not nan, "nan": nan})
+            rows.append(
+                {
+                    "kernel": f"{kernel}[{part}]",
+                    "shape": shape,
+                    "dtype": str(dtype).removeprefix("torch."),
+                    "max_rel_err": err,
+                    "ok": err <= tol and not nan,
+                    "nan": nan,
+                }
+            )
 
     lstm_sizes = [(3, 5, 16)] if tiny else [(4, 7, 32), (16, 33, 64), (64, 50, 128)]
     lstm_cases = [(s, rev, torch.float32) for s in lstm_sizes for rev in (False, True)]
     lstm_cases += [] if tiny else [(lstm_sizes[-1], False, torch.bfloat16)]
     for (b, t, hidden), reverse, dtype in lstm_cases:
-        xg32, w32, probe = rand(b, t, 4 * hidden), rand(4 * hidden, hidden) / hidden ** 0.5, rand(b, t, hidden)
+        xg32, w32, probe = rand(b, t, 4 * hidden), rand(4 * hidden, hidden) / hidden**0.5, rand(b, t, hidden)
         lengths = torch.randint(1, t + 1, (b,), generator=gen).to(device)
         mask = torch.arange(t, device=device)[None] < lengths[:, None]
         xg, w = xg32.to(dtype).requires_grad_(), w32.to(dtype).requires_grad_()
@@ -384,19 +432,33 @@ def self_check(device, tiny: bool = False) -> list[dict]:
         xr, wr = xg.detach().float().requires_grad_(), w.detach().float().requires_grad_()
         ref = lstm_scan_reference(xr, wr, mask, reverse)
         want = (ref, *torch.autograd.grad((ref * probe).sum(), (xr, wr)))
-        record("lstm_scan" + ("[reverse]" if reverse else ""), (b, t, hidden), dtype, got, want,
-               1e-4 if dtype == torch.float32 else 2e-2)
+        record(
+            "lstm_scan" + ("[reverse]" if reverse else ""),
+            (b, t, hidden),
+            dtype,
+            got,
+            want,
+            1e-4 if dtype == torch.float32 else 2e-2,
+        )
 
     replicas, (b, t, hidden) = 3, lstm_sizes[-1]  # the fused core's call: vmap over a replica axis
-    xg, w = rand(replicas, b, t, 4 * hidden), rand(replicas, 4 * hidden, hidden) / hidden ** 0.5
+    xg, w = rand(replicas, b, t, 4 * hidden), rand(replicas, 4 * hidden, hidden) / hidden**0.5
     mask = torch.arange(t, device=device)[None] < torch.randint(1, t + 1, (b, 1), generator=gen).to(device)
     loss = lambda x, w_: (lstm_scan(x, w_, mask) ** 2).sum()  # noqa: E731
     ref_loss = lambda x, w_: (lstm_scan_reference(x, w_, mask) ** 2).sum()  # noqa: E731
-    got = (torch.func.vmap(lstm_scan, in_dims=(0, 0, None))(xg, w, mask),
-           *torch.func.vmap(torch.func.grad(loss, argnums=(0, 1)))(xg, w))
-    want = [torch.stack(parts) for parts in zip(*[(lstm_scan_reference(xg[k], w[k], mask),
-                                                   *torch.func.grad(ref_loss, argnums=(0, 1))(xg[k], w[k]))
-                                                  for k in range(replicas)])]
+    got = (
+        torch.func.vmap(lstm_scan, in_dims=(0, 0, None))(xg, w, mask),
+        *torch.func.vmap(torch.func.grad(loss, argnums=(0, 1)))(xg, w),
+    )
+    want = [
+        torch.stack(parts)
+        for parts in zip(
+            *[
+                (lstm_scan_reference(xg[k], w[k], mask), *torch.func.grad(ref_loss, argnums=(0, 1))(xg[k], w[k]))
+                for k in range(replicas)
+            ]
+        )
+    ]
     record("lstm_scan[vmap]", (replicas, b, t, hidden), torch.float32, got, want, 1e-4)
 
     ce_sizes = [(6, 20), (4, 5000)] if tiny else [(64, 10), (512, 3000), (1024, 50257)]
@@ -408,6 +470,12 @@ def self_check(device, tiny: bool = False) -> list[dict]:
         loss = cross_entropy(logits, targets)
         lr = logits.detach().float().requires_grad_()
         ref = F.cross_entropy(lr, targets)
-        record("cross_entropy", (n, c), dtype, (loss, *torch.autograd.grad(loss, logits)),
-               (ref, *torch.autograd.grad(ref, lr)), 1e-4 if dtype == torch.float32 else 2e-2)
+        record(
+            "cross_entropy",
+            (n, c),
+            dtype,
+            (loss, *torch.autograd.grad(loss, logits)),
+            (ref, *torch.autograd.grad(ref, lr)),
+            1e-4 if dtype == torch.float32 else 2e-2,
+        )
     return rows

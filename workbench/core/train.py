@@ -5,6 +5,7 @@ trained, and early stopping cannot end it before then: small subsets sit on a pl
 at most `max_steps`; dev is scored every epoch (at most `max_evals` times) and the best dev
 state is restored at the end (early stopping with `patience` evaluations).
 """
+
 from __future__ import annotations
 
 import copy
@@ -78,13 +79,23 @@ def done_training(step: int, total: int, best_dev: float, since_best: int, cfg: 
     return step >= total or best_dev >= PERFECT or (since_best >= cfg.patience and step >= cfg.min_steps)
 
 
-def fit(model, train: list[Encoded], dev: list[Encoded], dev_examples: list[Example], task: Task,
-        cfg: TrainConfig, seed: int, device: str = "cpu") -> FitResult:
+def fit(
+    model,
+    train: list[Encoded],
+    dev: list[Encoded],
+    dev_examples: list[Example],
+    task: Task,
+    cfg: TrainConfig,
+    seed: int,
+    device: str = "cpu",
+) -> FitResult:
     """AdamW with warmup + linear decay, per-step gradient clipping, early stopping on dev."""
     started = time.perf_counter()
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(model.parameter_groups(cfg.lr, cfg.layer_decay), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.parameter_groups(cfg.lr, cfg.layer_decay), lr=cfg.lr, weight_decay=cfg.weight_decay
+    )
     total, eval_every = plan_steps(len(train), cfg)
     warmup = max(1, int(cfg.warmup_frac * total))
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))
@@ -165,6 +176,7 @@ def score(task: Task, examples: list[Example], predictions: list) -> dict[str, f
     raise ValueError(task.kind)
 
 
-def evaluate(model, items: list[Encoded], examples: list[Example], task: Task, device: str = "cpu",
-             precision: str = "auto") -> dict[str, float]:
+def evaluate(
+    model, items: list[Encoded], examples: list[Example], task: Task, device: str = "cpu", precision: str = "auto"
+) -> dict[str, float]:
     return score(task, examples, predict(model, items, device, precision=precision))

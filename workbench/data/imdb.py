@@ -7,6 +7,7 @@ reviews for reporting. Reviews are tokenized by `realtext` once and cached in th
 The task truncates long reviews once, here, for every pipeline: the first 64 and the last 192
 tokens (head+tail, after Sun et al. 2019, "How to Fine-Tune BERT for Text Classification").
 """
+
 from __future__ import annotations
 
 import gzip
@@ -75,15 +76,19 @@ def _full_splits() -> dict[str, list[tuple[int, list[str]]]]:
     for label in (0, 1):
         ids = [i for i, (y, _) in enumerate(train) if y == label]
         dev_ids.update(random.Random(DEV_SEED + label).sample(ids, DEV_SIZE // 2))
-    return {"train": [row for i, row in enumerate(train) if i not in dev_ids],
-            "dev": [row for i, row in enumerate(train) if i in dev_ids],
-            "test": list(zip(*tokenized("test")))}
+    return {
+        "train": [row for i, row in enumerate(train) if i not in dev_ids],
+        "dev": [row for i, row in enumerate(train) if i in dev_ids],
+        "test": list(zip(*tokenized("test"))),
+    }
 
 
 def make_task() -> Task:
     spec = registry.get_spec("imdb")
-    splits = {split: [Example(tokens=tuple(head_tail(tokens)), label=str(label)) for label, tokens in rows]
-              for split, rows in _full_splits().items()}
+    splits = {
+        split: [Example(tokens=tuple(head_tail(tokens)), label=str(label)) for label, tokens in rows]
+        for split, rows in _full_splits().items()
+    }
     return Task("imdb", CLASSIFICATION, splits, ["0", "1"], spec.description, spec.split_notes)
 
 
@@ -92,6 +97,10 @@ def length_profile() -> dict[str, dict]:
     profile = {}
     for split, rows in _full_splits().items():
         lengths = sorted(len(tokens) for _, tokens in rows)
-        profile[split] = {"median": lengths[len(lengths) // 2], "p90": lengths[int(0.9 * len(lengths))],
-                          "max": lengths[-1], "truncated": sum(n > HEAD + TAIL for n in lengths) / len(lengths)}
+        profile[split] = {
+            "median": lengths[len(lengths) // 2],
+            "p90": lengths[int(0.9 * len(lengths))],
+            "max": lengths[-1],
+            "truncated": sum(n > HEAD + TAIL for n in lengths) / len(lengths),
+        }
     return profile

@@ -8,6 +8,7 @@ disk, so no member can land outside the cache), into `train.jsonl.gz`, `test.jso
 with mtime 0 and no file name, so the registry can check their sha256s. `read_reviews` reads
 one back; every bad archive member or line is a one-line `WorkbenchError` naming it.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -22,9 +23,13 @@ from workbench.errors import WorkbenchError, where
 
 FILES = {"train": "train.jsonl.gz", "test": "test.jsonl.gz", "unsup": "unsup.jsonl.gz"}
 # archive folder -> (file, label, allowed ratings), in the order rows are written
-_FOLDERS = {"train/neg": ("train", 0, range(1, 5)), "train/pos": ("train", 1, range(7, 11)),
-            "test/neg": ("test", 0, range(1, 5)), "test/pos": ("test", 1, range(7, 11)),
-            "train/unsup": ("unsup", None, range(0, 1))}
+_FOLDERS = {
+    "train/neg": ("train", 0, range(1, 5)),
+    "train/pos": ("train", 1, range(7, 11)),
+    "test/neg": ("test", 0, range(1, 5)),
+    "test/pos": ("test", 1, range(7, 11)),
+    "train/unsup": ("unsup", None, range(0, 1)),
+}
 _REVIEW_NAME = re.compile(r"(\d+)_(\d+)\.txt")
 
 
@@ -39,8 +44,10 @@ def _review_place(member: tarfile.TarInfo, source: str) -> tuple[str, int, int] 
     """(folder, id, rating) of a review member; None for the archive's other files."""
     parts = member.name.removeprefix("./").split("/")
     if member.name.startswith("/") or ".." in parts:
-        raise WorkbenchError(f"{source}: member {member.name!r} would land outside the archive's folder; "
-                             f"refusing the archive (fetch the canonical one again)")
+        raise WorkbenchError(
+            f"{source}: member {member.name!r} would land outside the archive's folder; "
+            f"refusing the archive (fetch the canonical one again)"
+        )
     if len(parts) != 4 or parts[0] != "aclImdb" or f"{parts[1]}/{parts[2]}" not in _FOLDERS:
         return None
     folder = f"{parts[1]}/{parts[2]}"
@@ -67,8 +74,10 @@ def _read_archive(payload: bytes, source: str) -> dict[str, list[Review]]:
                 try:
                     text = data.decode("utf-8")
                 except UnicodeDecodeError as exc:
-                    raise WorkbenchError(f"{source}: member {member.name!r}: invalid UTF-8 at byte {exc.start}; "
-                                         f"the archive is not the registered one") from None
+                    raise WorkbenchError(
+                        f"{source}: member {member.name!r}: invalid UTF-8 at byte {exc.start}; "
+                        f"the archive is not the registered one"
+                    ) from None
                 by_folder[folder].append(Review(review_id, rating, _FOLDERS[folder][1], text))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise WorkbenchError(f"{source}: not a complete tar.gz archive ({exc}); fetch it again") from None
@@ -117,8 +126,9 @@ def read_reviews(path, labeled: bool) -> list[Review]:
         with gzip.open(path, "rb") as stream:
             data = stream.read()
     except (OSError, EOFError, zlib.error) as exc:
-        raise WorkbenchError(f"{path}: not a complete gzip file ({exc}); delete it and run `workbench data fetch imdb`"
-                             ) from None
+        raise WorkbenchError(
+            f"{path}: not a complete gzip file ({exc}); delete it and run `workbench data fetch imdb`"
+        ) from None
     reviews = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
@@ -135,8 +145,14 @@ def read_reviews(path, labeled: bool) -> list[Review]:
         if (label not in (0, 1)) if labeled else (label is not None):
             expected = "0 or 1" if labeled else "null (unlabeled reviews)"
             raise WorkbenchError(f"{where(path, number)}: label {label!r}, expected {expected}")
-        reviews.append(Review(_field(record, "id", int, path, number), _field(record, "rating", int, path, number),
-                              label, _field(record, "text", str, path, number)))
+        reviews.append(
+            Review(
+                _field(record, "id", int, path, number),
+                _field(record, "rating", int, path, number),
+                label,
+                _field(record, "text", str, path, number),
+            )
+        )
     if not reviews:
         raise WorkbenchError(f"{path}: no reviews; delete it and run `workbench data fetch imdb`")
     return reviews

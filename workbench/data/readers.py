@@ -3,6 +3,7 @@
 Every reader returns tokens already normalized (see `normalize`), so the whole project sees
 one tokenization. Every malformed input raises a `WorkbenchError` that names the file and line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -83,12 +84,16 @@ def read_labeled_rows(path, fmt: str, text_col: str, label_col: str) -> list[tup
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise WorkbenchError(f"{where(path, number)}: not valid JSON ({exc.msg}); write one JSON object per line") from None
+                raise WorkbenchError(
+                    f"{where(path, number)}: not valid JSON ({exc.msg}); write one JSON object per line"
+                ) from None
             if not isinstance(record, dict):
                 raise WorkbenchError(f"{where(path, number)}: expected a JSON object per line")
             for name, option in ((text_col, "--text-col"), (label_col, "--label-col")):
                 if name not in record:
-                    raise WorkbenchError(f"{where(path, number)}: no field {name!r} (fields: {', '.join(record)}); set {option}")
+                    raise WorkbenchError(
+                        f"{where(path, number)}: no field {name!r} (fields: {', '.join(record)}); set {option}"
+                    )
             rows.append((str(record[text_col]), str(record[label_col]), number))
         return rows
     if fmt not in ("tsv", "csv"):
@@ -168,7 +173,9 @@ def read_conll(path, tag_col: int, word_col: int = 0, conllu: bool = False):
     if tokens:
         sentences.append((normalize(tokens), tags, start))
     if not sentences:
-        raise WorkbenchError(f"{path}: no sentences found; expected one token per line and a blank line between sentences")
+        raise WorkbenchError(
+            f"{path}: no sentences found; expected one token per line and a blank line between sentences"
+        )
     return sentences
 
 
@@ -183,13 +190,13 @@ def read_squad(path):
     except json.JSONDecodeError as exc:
         raise WorkbenchError(f"{where(path, exc.lineno)}: not valid JSON ({exc.msg})") from None
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
-        raise WorkbenchError(f"{path}: expected SQuAD JSON with a top-level \"data\" list")
+        raise WorkbenchError(f'{path}: expected SQuAD JSON with a top-level "data" list')
     triples = []
     for article in document["data"]:
         for paragraph in article.get("paragraphs", []):
             context = paragraph.get("context")
             if not isinstance(context, str):
-                raise WorkbenchError(f"{path}: a paragraph has no \"context\" string")
+                raise WorkbenchError(f'{path}: a paragraph has no "context" string')
             spans = tokenize_with_offsets(context)
             words = normalize(t for t, _, _ in spans)
             for qa in paragraph.get("qas", []):
@@ -199,7 +206,7 @@ def read_squad(path):
                 answer = answers[0]
                 begin = answer.get("answer_start")
                 text = answer.get("text", "")
-                if not isinstance(begin, int) or context[begin:begin + len(text)] != text:
+                if not isinstance(begin, int) or context[begin : begin + len(text)] != text:
                     raise WorkbenchError(
                         f"{path}: question {qa.get('id', '?')!r}: answer_start does not point at the answer text"
                     )

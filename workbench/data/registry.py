@@ -7,6 +7,7 @@ from a tar.gz, never a whole archive unpacked: no path can escape the cache), ve
 file and only then writes them; `local_file` returns a verified path or says which command
 fetches it. The cache folder is $WORKBENCH_DATA when set, else the per-user cache folder.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -73,9 +74,15 @@ DATASETS: dict[str, DatasetSpec] = {
             kind="corpus",
             folder="wikitext2",
             files=(
-                RemoteFile("train.txt", _WT2 + "train.txt", "9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f"),
-                RemoteFile("valid.txt", _WT2 + "valid.txt", "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8"),
-                RemoteFile("test.txt", _WT2 + "test.txt", "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0"),
+                RemoteFile(
+                    "train.txt", _WT2 + "train.txt", "9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f"
+                ),
+                RemoteFile(
+                    "valid.txt", _WT2 + "valid.txt", "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8"
+                ),
+                RemoteFile(
+                    "test.txt", _WT2 + "test.txt", "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0"
+                ),
             ),
             license="CC BY-SA (Wikipedia text)",
             citation="Merity, Xiong, Bradbury, Socher. Pointer Sentinel Mixture Models. arXiv:1609.07843, 2016.",
@@ -87,17 +94,32 @@ DATASETS: dict[str, DatasetSpec] = {
             kind="classification",
             folder="sst2",
             files=(
-                RemoteFile("train.tsv", _GLUE_SST2, "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1", "zip", "SST-2/train.tsv"),
-                RemoteFile("dev.tsv", _GLUE_SST2, "54a9c12c77e402fc14d6a66a506f24d999f596b0176eb777c972cccc2f9cc4b0", "zip", "SST-2/dev.tsv"),
-                RemoteFile("sentiment-test", "https://raw.githubusercontent.com/PrincetonML/SIF/master/data/sentiment-test",
-                           "4fefd1cd67526cf87ebc7fafc3afc21cc7cfa6ae53b45e74f77f9456e3c62752"),
+                RemoteFile(
+                    "train.tsv",
+                    _GLUE_SST2,
+                    "48eac26399f8456935f81dd9e3a745c1430adb6c62e233ccfe22db4a0d15d1d1",
+                    "zip",
+                    "SST-2/train.tsv",
+                ),
+                RemoteFile(
+                    "dev.tsv",
+                    _GLUE_SST2,
+                    "54a9c12c77e402fc14d6a66a506f24d999f596b0176eb777c972cccc2f9cc4b0",
+                    "zip",
+                    "SST-2/dev.tsv",
+                ),
+                RemoteFile(
+                    "sentiment-test",
+                    "https://raw.githubusercontent.com/PrincetonML/SIF/master/data/sentiment-test",
+                    "4fefd1cd67526cf87ebc7fafc3afc21cc7cfa6ae53b45e74f77f9456e3c62752",
+                ),
             ),
             license="none stated (research and educational use; cite the papers)",
             citation="Socher et al. Recursive Deep Models for Semantic Compositionality Over a Sentiment Treebank. "
-                     "EMNLP 2013. Wang et al. GLUE. ICLR 2019.",
+            "EMNLP 2013. Wang et al. GLUE. ICLR 2019.",
             description="Binary movie-review sentiment (GLUE SST-2): phrases and sentences, lowercased, PTB-tokenized.",
             split_notes="GLUE hides its test labels: dev.tsv (872) selects models, and the labeled SST-2 test "
-                        "(sentiment-test, 1,821, as in SentEval) reports.",
+            "(sentiment-test, 1,821, as in SentEval) reports.",
             extra={"labels": ("0", "1"), "label_names": {"0": "negative", "1": "positive"}},
         ),
         DatasetSpec(
@@ -105,9 +127,21 @@ DATASETS: dict[str, DatasetSpec] = {
             kind="tagging",
             folder="ud_en_ewt",
             files=(
-                RemoteFile("en_ewt-ud-train.conllu", _UD + "en_ewt-ud-train.conllu", "3fb78e2b55482c8ee00caa653af436c88c9e5bc9a73ce26e4ae3ddc79d2b7e7b"),
-                RemoteFile("en_ewt-ud-dev.conllu", _UD + "en_ewt-ud-dev.conllu", "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6"),
-                RemoteFile("en_ewt-ud-test.conllu", _UD + "en_ewt-ud-test.conllu", "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd"),
+                RemoteFile(
+                    "en_ewt-ud-train.conllu",
+                    _UD + "en_ewt-ud-train.conllu",
+                    "3fb78e2b55482c8ee00caa653af436c88c9e5bc9a73ce26e4ae3ddc79d2b7e7b",
+                ),
+                RemoteFile(
+                    "en_ewt-ud-dev.conllu",
+                    _UD + "en_ewt-ud-dev.conllu",
+                    "531a54ff90d6ab12201c5a50c3e78e6ddac4de69abc4bce5d275d3cd29efe2b6",
+                ),
+                RemoteFile(
+                    "en_ewt-ud-test.conllu",
+                    _UD + "en_ewt-ud-test.conllu",
+                    "e266e515a0a7547657ed3d90d9ba46487d6bd251f27ad4269d4e8a427c8555cd",
+                ),
             ),
             license="CC BY-SA 4.0",
             citation="Silveira et al. A Gold Standard Dependency Corpus for English. LREC 2014. Universal Dependencies 2.16.",
@@ -119,8 +153,18 @@ DATASETS: dict[str, DatasetSpec] = {
             kind="tagging",
             folder="conll2000",
             files=(
-                RemoteFile("train.txt", _CONLL2000 + "train.txt.gz", "82033cd7a72b209923a98007793e8f9de3abc1c8b79d646c50648eb949b87cea", "gzip"),
-                RemoteFile("test.txt", _CONLL2000 + "test.txt.gz", "73b7b1e565fa75a1e22fe52ecdf41b6624d6f59dacb591d44252bf4d692b1628", "gzip"),
+                RemoteFile(
+                    "train.txt",
+                    _CONLL2000 + "train.txt.gz",
+                    "82033cd7a72b209923a98007793e8f9de3abc1c8b79d646c50648eb949b87cea",
+                    "gzip",
+                ),
+                RemoteFile(
+                    "test.txt",
+                    _CONLL2000 + "test.txt.gz",
+                    "73b7b1e565fa75a1e22fe52ecdf41b6624d6f59dacb591d44252bf4d692b1628",
+                    "gzip",
+                ),
             ),
             license="none stated (WSJ text of the Penn Treebank; research and educational use)",
             citation="Tjong Kim Sang and Buchholz. Introduction to the CoNLL-2000 Shared Task: Chunking. CoNLL 2000.",
@@ -132,25 +176,45 @@ DATASETS: dict[str, DatasetSpec] = {
             kind="corpus+classification",
             folder="imdb",
             files=(
-                RemoteFile("train.jsonl.gz", _IMDB, "e55e309d06079745593e06ca25c2b277b708e3428b2ac84414c677226154513d",
-                           "aclImdb", "train", _IMDB_SHA256),
-                RemoteFile("test.jsonl.gz", _IMDB, "fa95c381230370e549a41ab5b9805e5548a8d179f9ad3f50a388afd65d0bf58d",
-                           "aclImdb", "test", _IMDB_SHA256),
-                RemoteFile("unsup.jsonl.gz", _IMDB, "82ccdf71df77b63d0f9bcfb314a3c288613d87ac3eedfb1cefae424bd06d50b9",
-                           "aclImdb", "unsup", _IMDB_SHA256),
+                RemoteFile(
+                    "train.jsonl.gz",
+                    _IMDB,
+                    "e55e309d06079745593e06ca25c2b277b708e3428b2ac84414c677226154513d",
+                    "aclImdb",
+                    "train",
+                    _IMDB_SHA256,
+                ),
+                RemoteFile(
+                    "test.jsonl.gz",
+                    _IMDB,
+                    "fa95c381230370e549a41ab5b9805e5548a8d179f9ad3f50a388afd65d0bf58d",
+                    "aclImdb",
+                    "test",
+                    _IMDB_SHA256,
+                ),
+                RemoteFile(
+                    "unsup.jsonl.gz",
+                    _IMDB,
+                    "82ccdf71df77b63d0f9bcfb314a3c288613d87ac3eedfb1cefae424bd06d50b9",
+                    "aclImdb",
+                    "unsup",
+                    _IMDB_SHA256,
+                ),
             ),
             license="none stated (research and educational use; cite the paper)",
             citation="Maas, Daly, Pham, Huang, Ng, Potts. Learning Word Vectors for Sentiment Analysis. ACL 2011.",
             description="IMDB movie reviews (Large Movie Review Dataset v1.0): binary sentiment of whole reviews; "
-                        "long reviews are cut to their first 64 and last 192 tokens (head+tail).",
+            "long reviews are cut to their first 64 and last 192 tokens (head+tail).",
             split_notes="train = 24,000 of the 25,000 train reviews; dev = 1,000 carved from train, stratified "
-                        "(500 per label, fixed seed); test = the 25,000 test reviews (movies train never shows) "
-                        "reports.",
+            "(500 per label, fixed seed); test = the 25,000 test reviews (movies train never shows) "
+            "reports.",
             # vocab_size: the corpus's default word vocabulary; 60k leaves 1.5% of SST-2 dev tokens unknown
             # (30k: 3.3%; bench/realtext/oov.py)
-            extra={"corpus_description": "IMDB unlabeled text: the 50,000 unsup + 25,000 train reviews (never test), "
-                                         "normalized and tokenized by workbench.data.realtext.",
-                   "vocab_size": 60_000},
+            extra={
+                "corpus_description": "IMDB unlabeled text: the 50,000 unsup + 25,000 train reviews (never test), "
+                "normalized and tokenized by workbench.data.realtext.",
+                "vocab_size": 60_000,
+            },
         ),
     ]
 }
@@ -167,7 +231,9 @@ def cache_dir() -> Path:
 
 def get_spec(name: str) -> DatasetSpec:
     if name not in DATASETS:
-        raise WorkbenchError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (see `workbench data list`)")
+        raise WorkbenchError(
+            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} (see `workbench data list`)"
+        )
     return DATASETS[name]
 
 
@@ -215,7 +281,9 @@ def local_file(name: str, path: str) -> Path:
             f"or set WORKBENCH_DATA to a folder that holds it"
         )
     if local.is_dir():
-        raise WorkbenchError(f"{local}: is a directory, expected a file; delete it and run `workbench data fetch {name}`")
+        raise WorkbenchError(
+            f"{local}: is a directory, expected a file; delete it and run `workbench data fetch {name}`"
+        )
     _verify(local, remote.sha256)
     return local
 
@@ -236,7 +304,9 @@ def _download(url: str, progress) -> bytes:
                     bar.update(len(block))
             return buffer.getvalue()
     except OSError as exc:
-        raise WorkbenchError(f"could not download {url}: {exc}; check the network, or copy the file into the cache by hand") from exc
+        raise WorkbenchError(
+            f"could not download {url}: {exc}; check the network, or copy the file into the cache by hand"
+        ) from exc
 
 
 def _check_download(remote: RemoteFile, payload: bytes) -> None:
@@ -264,7 +334,9 @@ def _extract(remote: RemoteFile, payload: bytes, built: dict[str, dict[str, byte
                 raise WorkbenchError(f"{remote.url}: the archive has no member {remote.member!r}")
             return archive.read(remote.member)
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise WorkbenchError(f"{remote.url}: not a valid {remote.archive} archive ({exc}); try `workbench data fetch` again") from exc
+        raise WorkbenchError(
+            f"{remote.url}: not a valid {remote.archive} archive ({exc}); try `workbench data fetch` again"
+        ) from exc
 
 
 def fetch(name: str, progress=None) -> list[Path]:
@@ -278,7 +350,9 @@ def fetch(name: str, progress=None) -> list[Path]:
         probe = tempfile.NamedTemporaryFile(dir=folder, delete=True)
         probe.close()
     except OSError as exc:
-        raise WorkbenchError(f"cache folder {root} cannot be written ({exc.strerror}): set WORKBENCH_DATA to a writable folder") from exc
+        raise WorkbenchError(
+            f"cache folder {root} cannot be written ({exc.strerror}): set WORKBENCH_DATA to a writable folder"
+        ) from exc
     downloads: dict[str, bytes] = {}  # one archive serves several files
     built: dict[str, dict[str, bytes]] = {}
     verified: dict[Path, bytes | None] = {}  # None: already in the cache

@@ -11,6 +11,7 @@ Few-shot selection (Perez, Kiela & Cho 2021; Gao, Fisch & Chen 2021): a point wi
 early-stops and picks its configuration on a dev subset of about n labels, drawn from the dev
 split in the same nested, stratified way (`dev_subset`), never on the whole dev split.
 """
+
 from __future__ import annotations
 
 import random
@@ -50,7 +51,9 @@ def subset(task: Task, n: int, seed: int) -> list[int]:
     """Indices into task.splits['train'] of the nested subset of size n for this seed."""
     size = len(task.splits["train"])
     if n > size:
-        raise WorkbenchError(f"--n {n} is larger than the train split of {task.name} ({size} examples); choose n <= {size}")
+        raise WorkbenchError(
+            f"--n {n} is larger than the train split of {task.name} ({size} examples); choose n <= {size}"
+        )
     if task.kind == CLASSIFICATION and n < len(task.labels):
         raise WorkbenchError(
             f"--n {n} is smaller than the number of classes of {task.name} ({len(task.labels)}); choose n >= {len(task.labels)}"
@@ -81,5 +84,5 @@ def dev_subset(task: Task, n: int, seed: int) -> list[int]:
     short = [label for label in task.labels if counts[label] < MIN_DEV_PER_CLASS]
     for label in short:  # a rare class can reach 2 members late in the order: take its next ones now
         extra = [i for i in order[size:] if task.splits["dev"][i].label == label]
-        chosen += extra[:MIN_DEV_PER_CLASS - counts[label]]
+        chosen += extra[: MIN_DEV_PER_CLASS - counts[label]]
     return chosen

@@ -5,6 +5,7 @@ A generic spec names a file or a folder. A folder holds `train.*`, optional `dev
 `test.*` files with the spec's extension; a single file is split 80/10/10 with a fixed seed.
 Missing dev/test splits are carved from train the same way, so every task has train/dev/test.
 """
+
 from __future__ import annotations
 
 import random
@@ -16,8 +17,14 @@ from workbench.data import imdb, microworld, readers, realtext, registry
 from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Corpus, Example, Task
 from workbench.errors import WorkbenchError, where
 
-TASK_FORMATS = {"tsv": CLASSIFICATION, "csv": CLASSIFICATION, "jsonl": CLASSIFICATION,
-                "conll": TAGGING, "conllu": TAGGING, "squad": SPAN}
+TASK_FORMATS = {
+    "tsv": CLASSIFICATION,
+    "csv": CLASSIFICATION,
+    "jsonl": CLASSIFICATION,
+    "conll": TAGGING,
+    "conllu": TAGGING,
+    "squad": SPAN,
+}
 DEFAULT_MICROWORLD_TOKENS = 1_000_000
 MICRO_TASK_KINDS = {"micro-sentiment": CLASSIFICATION, "micro-tagging": TAGGING, "micro-qa": SPAN}
 CONLLU_COLUMNS = {"form": 1, "lemma": 2, "upos": 3, "xpos": 4, "deprel": 7}
@@ -44,16 +51,19 @@ def _whitespace_tokens(text: str) -> list[str]:
     return readers.normalize(text.split())
 
 
-def _classification(rows_by_split: dict[str, list[tuple[str, str, int]]], paths: dict[str, Path],
-                    labels: tuple[str, ...] | None, tokenize=_whitespace_tokens
-                    ) -> tuple[dict[str, list[Example]], list[str]]:
+def _classification(
+    rows_by_split: dict[str, list[tuple[str, str, int]]],
+    paths: dict[str, Path],
+    labels: tuple[str, ...] | None,
+    tokenize=_whitespace_tokens,
+) -> tuple[dict[str, list[Example]], list[str]]:
     """Build classification splits; a label outside the known set is an error naming its line.
 
     `tokenize`: text -> tokens; whitespace-split and `readers.normalize`d unless the source says otherwise."""
     known = list(labels) if labels else sorted({label for _, label, _ in rows_by_split["train"]})
     splits = {}
     for split, rows in rows_by_split.items():
-        for text, label, line in rows:
+        for _text, label, line in rows:
             if label not in known:
                 raise WorkbenchError(
                     f"{where(paths[split], line)}: unknown label {label!r} (expected one of {', '.join(known)}); "
@@ -65,11 +75,16 @@ def _classification(rows_by_split: dict[str, list[tuple[str, str, int]]], paths:
 
 def _sst2() -> Task:
     spec = registry.get_spec("sst2")
-    paths = {"train": registry.local_file("sst2", "train.tsv"), "dev": registry.local_file("sst2", "dev.tsv"),
-             "test": registry.local_file("sst2", "sentiment-test")}
-    rows = {"train": readers.read_labeled_rows(paths["train"], "tsv", "sentence", "label"),
-            "dev": readers.read_labeled_rows(paths["dev"], "tsv", "sentence", "label"),
-            "test": readers.read_labeled_rows(paths["test"], "tsv", "0", "1")}
+    paths = {
+        "train": registry.local_file("sst2", "train.tsv"),
+        "dev": registry.local_file("sst2", "dev.tsv"),
+        "test": registry.local_file("sst2", "sentiment-test"),
+    }
+    rows = {
+        "train": readers.read_labeled_rows(paths["train"], "tsv", "sentence", "label"),
+        "dev": readers.read_labeled_rows(paths["dev"], "tsv", "sentence", "label"),
+        "test": readers.read_labeled_rows(paths["test"], "tsv", "0", "1"),
+    }
     splits, labels = _classification(rows, paths, spec.extra["labels"], realtext.tokenize)  # as IMDB's text
     return Task("sst2", CLASSIFICATION, splits, labels, spec.description, spec.split_notes)
 
@@ -84,9 +99,14 @@ def _tag_labels(splits: dict[str, list[Example]]) -> list[str]:
 
 def _ud_upos() -> Task:
     spec = registry.get_spec("ud-upos")
-    splits = {split: _tagging_examples(readers.read_conll(registry.local_file("ud-upos", f"en_ewt-ud-{split}.conllu"),
-                                                          tag_col=3, word_col=1, conllu=True))
-              for split in ("train", "dev", "test")}
+    splits = {
+        split: _tagging_examples(
+            readers.read_conll(
+                registry.local_file("ud-upos", f"en_ewt-ud-{split}.conllu"), tag_col=3, word_col=1, conllu=True
+            )
+        )
+        for split in ("train", "dev", "test")
+    }
     return Task("ud-upos", TAGGING, splits, _tag_labels(splits), spec.description, spec.split_notes)
 
 
@@ -117,8 +137,15 @@ def _fill_missing_splits(splits: dict[str, list]) -> dict[str, list]:
     return splits
 
 
-def _generic_task(fmt: str, path: Path, text_col: str, label_col: str, tag_col: str | None,
-                  word_col: str | None, labels: tuple[str, ...] | None) -> Task:
+def _generic_task(
+    fmt: str,
+    path: Path,
+    text_col: str,
+    label_col: str,
+    tag_col: str | None,
+    word_col: str | None,
+    labels: tuple[str, ...] | None,
+) -> Task:
     files = _split_files(path, fmt)
     kind = TASK_FORMATS[fmt]
     if kind == CLASSIFICATION:
@@ -128,11 +155,15 @@ def _generic_task(fmt: str, path: Path, text_col: str, label_col: str, tag_col: 
         conllu = fmt == "conllu"
         tag_i = _conll_column(tag_col or ("upos" if conllu else "-1"), conllu, "--tag-col")
         word_i = _conll_column(word_col or ("form" if conllu else "0"), conllu, "--word-col")
-        splits = {split: _tagging_examples(_read_conll_any_width(p, tag_i, word_i, conllu)) for split, p in files.items()}
+        splits = {
+            split: _tagging_examples(_read_conll_any_width(p, tag_i, word_i, conllu)) for split, p in files.items()
+        }
         known = None
     else:
-        splits = {split: [Example(tokens=tuple(w), question=tuple(q), span=s) for w, q, s in readers.read_squad(p)]
-                  for split, p in files.items()}
+        splits = {
+            split: [Example(tokens=tuple(w), question=tuple(q), span=s) for w, q, s in readers.read_squad(p)]
+            for split, p in files.items()
+        }
         known = []
     splits = _fill_missing_splits(splits)
     if known is None:
@@ -163,8 +194,14 @@ _LENGTH_PROFILES = {"imdb": imdb.length_profile}
 
 
 @lru_cache(maxsize=16)
-def resolve_task(spec: str, text_col: str = "text", label_col: str = "label", tag_col: str | None = None,
-                 word_col: str | None = None, labels: tuple[str, ...] | None = None) -> Task:
+def resolve_task(
+    spec: str,
+    text_col: str = "text",
+    label_col: str = "label",
+    tag_col: str | None = None,
+    word_col: str | None = None,
+    labels: tuple[str, ...] | None = None,
+) -> Task:
     """A task by name or generic spec (`tsv:PATH`, `csv:PATH`, `jsonl:PATH`, `conll:PATH`, `conllu:PATH`, `squad:PATH`)."""
     if spec in MICRO_TASK_KINDS:
         return microworld.make_task(spec)
@@ -193,12 +230,18 @@ def resolve_corpus(spec: str) -> Corpus:
     name, sep, rest = spec.partition(":")
     if name == "microworld":
         if sep and not rest.isdigit():
-            raise WorkbenchError(f"corpus {spec!r}: write microworld:TOKENS with a whole number, e.g. microworld:200000")
+            raise WorkbenchError(
+                f"corpus {spec!r}: write microworld:TOKENS with a whole number, e.g. microworld:200000"
+            )
         return microworld.generate_corpus(int(rest) if sep else DEFAULT_MICROWORLD_TOKENS)
     if spec == "wikitext2":
         spec_ = registry.get_spec("wikitext2")
-        return Corpus("wikitext2", readers.read_corpus_lines(registry.local_file("wikitext2", "train.txt")),
-                      readers.read_corpus_lines(registry.local_file("wikitext2", "valid.txt")), spec_.description)
+        return Corpus(
+            "wikitext2",
+            readers.read_corpus_lines(registry.local_file("wikitext2", "train.txt")),
+            readers.read_corpus_lines(registry.local_file("wikitext2", "valid.txt")),
+            spec_.description,
+        )
     if spec == "imdb":
         return imdb.make_corpus()
     if name == "text" and rest:
@@ -219,8 +262,11 @@ def describe_task(task: Task) -> dict:
             dist = Counter(tag for ex in examples for tag in ex.tags)
         else:
             dist = Counter()
-        info["splits"][split] = {"examples": len(examples), "tokens": sum(len(ex.tokens) for ex in examples),
-                                 "labels": dict(sorted(dist.items()))}
+        info["splits"][split] = {
+            "examples": len(examples),
+            "tokens": sum(len(ex.tokens) for ex in examples),
+            "labels": dict(sorted(dist.items())),
+        }
     if task.name in _LENGTH_PROFILES:
         info["lengths"] = _LENGTH_PROFILES[task.name]()
     return info

@@ -4,6 +4,7 @@ A corpus is unlabeled text; a task is labeled examples with fixed splits. Both a
 tokenized (lists of word strings): tokenization is a data concern, settled once here, so the
 two pipelines can never see different words for the same text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -4,6 +4,7 @@ Built from the unlabeled corpus (the labeled data never adds words: a word the c
 shows is unknown to every pipeline alike). Tokens arrive already normalized by the readers
 (lowercased; see `readers.normalize`), so the vocabulary does no case folding of its own.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,8 +80,9 @@ class Vocabulary:
             words = json.loads(Path(path).read_text(encoding="utf-8"))["words"]
             return cls(words)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise WorkbenchError(f"{path}: not a workbench vocabulary file ({exc}); rebuild it from the corpus") \
-                from None
+            raise WorkbenchError(
+                f"{path}: not a workbench vocabulary file ({exc}); rebuild it from the corpus"
+            ) from None
 
 
 def vocab_size_for(corpus_name: str) -> int:
@@ -98,5 +100,7 @@ def build_vocab(corpus_name: str, min_count: int = 2, max_size: int | None = Non
 
 def task_oov_rates(vocab: Vocabulary, task) -> dict[str, float]:
     """OOV rate per split of a task (passages and questions both count for QA)."""
-    return {split: vocab.oov_rate([ex.tokens + (ex.question or ()) for ex in examples])
-            for split, examples in task.splits.items()}
+    return {
+        split: vocab.oov_rate([ex.tokens + (ex.question or ()) for ex in examples])
+        for split, examples in task.splits.items()
+    }

@@ -3,6 +3,7 @@
 The LSTM pipeline needs one row per vocabulary id; pretrained vectors cover only part of the
 vocabulary, so the rest is initialised at the vectors' own scale, and the report says how much.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ class CoverageReport:
 
     def summary(self) -> str:
         share = (self.found + self.from_subwords) / self.vocab_size if self.vocab_size else 0.0
-        return (f"{self.found:,} of {self.vocab_size:,} words have vectors ({share:.1%} with "
-                f"{self.from_subwords:,} from subwords), {self.initialised:,} initialised")
+        return (
+            f"{self.found:,} of {self.vocab_size:,} words have vectors ({share:.1%} with "
+            f"{self.from_subwords:,} from subwords), {self.initialised:,} initialised"
+        )
 
 
 def _has_subwords(kv) -> bool:

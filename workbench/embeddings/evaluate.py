@@ -4,6 +4,7 @@ on the micro-world, whether the vectors recover the classes and polarity the gen
 Intrinsic scores are cheap sanity checks, not the workbench's verdict (that is the downstream
 data-efficiency curve); they tell whether training worked at all.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,8 +65,12 @@ def google_analogy(kv, restrict_vocab: int = 30000) -> dict:
     score, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict_vocab, case_insensitive=True)
     overall = sections[-1]
     answered = len(overall["correct"]) + len(overall["incorrect"])
-    return {"accuracy": float(score) if answered else float("nan"), "questions": answered, "total": total,
-            "coverage": answered / total}
+    return {
+        "accuracy": float(score) if answered else float("nan"),
+        "questions": answered,
+        "total": total,
+        "coverage": answered / total,
+    }
 
 
 def _classed_words(kv, ground_truth: dict) -> list[str]:

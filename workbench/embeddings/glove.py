@@ -6,6 +6,7 @@ Two steps, as in the reference `glove.c`:
 2. `train_glove`: weighted least squares f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2 with
    AdaGrad, vectorized in torch over shuffled minibatches of the nonzero entries.
 """
+
 from __future__ import annotations
 
 import math
@@ -102,9 +103,18 @@ def adagrad_step(param: torch.Tensor, gradsq: torch.Tensor, rows: torch.Tensor, 
     gradsq[unique] += mean * mean
 
 
-def train_glove(cooc, dim: int = 100, epochs: int = 25, x_max: float = 100.0, alpha: float = 0.75,
-                lr: float = 0.05, seed: int = 0, device: str | None = None, batch_size: int = 4096,
-                verbose: bool = False) -> GloveResult:
+def train_glove(
+    cooc,
+    dim: int = 100,
+    epochs: int = 25,
+    x_max: float = 100.0,
+    alpha: float = 0.75,
+    lr: float = 0.05,
+    seed: int = 0,
+    device: str | None = None,
+    batch_size: int = 4096,
+    verbose: bool = False,
+) -> GloveResult:
     """Fit GloVe to a sparse co-occurrence matrix; the loss per epoch is in `result.losses`.
 
     Seeded: initialisation (uniform (-0.5, 0.5) / dim, as glove.c) and the per-epoch shuffle
@@ -131,7 +141,7 @@ def train_glove(cooc, dim: int = 100, epochs: int = 25, x_max: float = 100.0, al
         order = torch.randperm(nnz, generator=gen).to(device)
         total = 0.0
         for start in range(0, nnz, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             i, j = rows_all[idx], cols_all[idx]
             wi, wj = w[i], wc[j]
             diff = (wi * wj).sum(1) + b[i] + bc[j] - logx_all[idx]
@@ -143,8 +153,10 @@ def train_glove(cooc, dim: int = 100, epochs: int = 25, x_max: float = 100.0, al
             adagrad_step(bc, gbc, j, fdiff, lr)
         losses.append(total / max(nnz, 1))
         if not math.isfinite(losses[-1]):
-            raise WorkbenchError(f"GloVe diverged in epoch {epoch + 1} (loss {losses[-1]}): lower the learning rate "
-                                 f"(lr={lr}) or the batch size ({batch_size})")
+            raise WorkbenchError(
+                f"GloVe diverged in epoch {epoch + 1} (loss {losses[-1]}): lower the learning rate "
+                f"(lr={lr}) or the batch size ({batch_size})"
+            )
         if verbose:
             print(f"glove epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f}")
     return GloveResult(w.cpu().numpy(), wc.cpu().numpy(), b.cpu().numpy(), bc.cpu().numpy(), losses)

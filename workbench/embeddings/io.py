@@ -4,6 +4,7 @@ word2vec text/binary, GloVe text (no header), fastText `.vec` (word2vec text) an
 `KeyedVectors.load` unpickles and could run code from a downloaded file, so it is never used.
 Every bad file becomes one `WorkbenchError` line naming the file and how to fix it.
 """
+
 from __future__ import annotations
 
 import json
@@ -73,12 +74,16 @@ def _check_text(path: Path, header: bool) -> None:
             if dim is None:
                 dim = len(parts) - 1
             if len(parts) - 1 != dim:
-                raise WorkbenchError(f"{where(path, number)}: {len(parts) - 1} values where the "
-                                     f"{'header' if header else 'first line'} says {dim}; fix or drop that line")
+                raise WorkbenchError(
+                    f"{where(path, number)}: {len(parts) - 1} values where the "
+                    f"{'header' if header else 'first line'} says {dim}; fix or drop that line"
+                )
             seen += 1
     if header and seen != count:
-        raise WorkbenchError(f"{path}: header promises {count} vectors but the file has {seen}; the file is "
-                             f"truncated or the header is wrong (download it again or fix the first line)")
+        raise WorkbenchError(
+            f"{path}: header promises {count} vectors but the file has {seen}; the file is "
+            f"truncated or the header is wrong (download it again or fix the first line)"
+        )
 
 
 def _detect(path: Path) -> str:
@@ -118,16 +123,26 @@ def _load(path: Path, kind: str) -> KeyedVectors:
             return KeyedVectors.load_word2vec_format(str(path), binary=True, unicode_errors="strict")
         header = kind == "word2vec"
         _check_text(path, header)
-        return KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=not header,
-                                                 unicode_errors="strict")
+        return KeyedVectors.load_word2vec_format(str(path), binary=False, no_header=not header, unicode_errors="strict")
     except WorkbenchError:
         raise
     except UnicodeDecodeError:
         raise WorkbenchError(f"{path}: a word is not valid UTF-8; re-encode the file as UTF-8") from None
     except EOFError:
         raise WorkbenchError(f"{path}: the file ends early (truncated); download or save it again") from None
-    except (ValueError, IndexError, KeyError, TypeError, OSError, AssertionError, NotImplementedError,
-            struct.error, MemoryError) as exc:
-        hint = {"word2vec-bin": "not a word2vec binary file", "fasttext-bin": "not a fastText .bin model"}.get(kind, "not a vector file")
+    except (
+        ValueError,
+        IndexError,
+        KeyError,
+        TypeError,
+        OSError,
+        AssertionError,
+        NotImplementedError,
+        struct.error,
+        MemoryError,
+    ) as exc:
+        hint = {"word2vec-bin": "not a word2vec binary file", "fasttext-bin": "not a fastText .bin model"}.get(
+            kind, "not a vector file"
+        )
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WorkbenchError(f"{path}: {hint} ({msg}); check the file or pass the right --format") from None

@@ -1,4 +1,5 @@
 """A 2-d picture of word vectors: the quickest way to see whether classes cluster."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,8 +34,15 @@ def plot_projection(kv, words, classes: dict, path, method: str = "pca", title: 
     cmap = matplotlib.colormaps["tab10"]
     for n, cls in enumerate(sorted(set(labels), key=str)):
         idx = [i for i, c in enumerate(labels) if c == cls]
-        ax.scatter(xy[idx, 0], xy[idx, 1], marker=MARKERS[n % len(MARKERS)], color=cmap(n % 10),
-                   edgecolors="black", linewidths=0.5, label=str(cls))
+        ax.scatter(
+            xy[idx, 0],
+            xy[idx, 1],
+            marker=MARKERS[n % len(MARKERS)],
+            color=cmap(n % 10),
+            edgecolors="black",
+            linewidths=0.5,
+            label=str(cls),
+        )
     for (x, y), w in zip(xy, words):
         ax.annotate(w, (x, y), fontsize=8, xytext=(3, 3), textcoords="offset points")
     ax.legend(title="class", fontsize=8)

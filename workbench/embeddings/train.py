@@ -3,6 +3,7 @@
 word2vec and fastText come from gensim; GloVe is ours (`glove.py`). Every trainer returns a
 gensim `KeyedVectors`, so saving, aligning and evaluating never care which method made them.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -46,9 +47,20 @@ def glove_vocab(documents, min_count: int = 1) -> list[str]:
 GLOVE_DEFAULTS = dict(window=10, epochs=4, min_count=5, x_max=10.0, lr=0.25, batch_size=8192)
 
 
-def train_vectors(method: str, documents, dim: int = 100, window: int | None = None, epochs: int | None = None,
-                  min_count: int | None = None, seed: int = 0, deterministic: bool = False, sg: int = 1,
-                  negative: int = 5, workers: int = 2, **glove_opts) -> KeyedVectors:
+def train_vectors(
+    method: str,
+    documents,
+    dim: int = 100,
+    window: int | None = None,
+    epochs: int | None = None,
+    min_count: int | None = None,
+    seed: int = 0,
+    deterministic: bool = False,
+    sg: int = 1,
+    negative: int = 5,
+    workers: int = 2,
+    **glove_opts,
+) -> KeyedVectors:
     """Train static word vectors with `method` in METHODS and return them as KeyedVectors.
 
     word2vec: skip-gram (sg=1) or CBOW (sg=0) with negative sampling. fastText: the same plus
@@ -81,9 +93,19 @@ def train_vectors(method: str, documents, dim: int = 100, window: int | None = N
     min_count = 1 if min_count is None else min_count
     if glove_opts:
         raise WorkbenchError(f"options {', '.join(sorted(glove_opts))} only apply to --method glove")
-    common = dict(sentences=documents, vector_size=dim, window=window, epochs=epochs, min_count=min_count,
-                  seed=seed, sg=sg, negative=negative, hs=0, workers=1 if deterministic else workers,
-                  hashfxn=stable_hash)
+    common = dict(
+        sentences=documents,
+        vector_size=dim,
+        window=window,
+        epochs=epochs,
+        min_count=min_count,
+        seed=seed,
+        sg=sg,
+        negative=negative,
+        hs=0,
+        workers=1 if deterministic else workers,
+        hashfxn=stable_hash,
+    )
     counts = Counter(w for doc in documents for w in doc)
     if not any(c >= min_count for c in counts.values()):
         raise WorkbenchError(f"no word occurs at least min_count={min_count} times; lower --min-count")
@@ -98,7 +120,9 @@ def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic,
     cooc_window = opts.pop("glove_window", window)
     unknown = set(opts) - {"x_max", "alpha", "lr", "batch_size", "device", "verbose"}
     if unknown:
-        raise WorkbenchError(f"unknown GloVe options {', '.join(sorted(unknown))}: use x_max, alpha, lr, batch_size, device")
+        raise WorkbenchError(
+            f"unknown GloVe options {', '.join(sorted(unknown))}: use x_max, alpha, lr, batch_size, device"
+        )
     if deterministic:
         opts["device"] = "cpu"  # CUDA index_add uses atomics: not bit-reproducible
     index = {w: i for i, w in enumerate(words)}

@@ -20,6 +20,7 @@ misspelled table or key is an error naming it.
 A preset (`--preset imdb-sst2`) is such a file shipped in the package (workbench/presets/NAME.toml)
 with a `description`; a --config file and explicit options override it, tables key by key.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -64,8 +65,14 @@ class CompareConfig:
 
     def identity(self) -> dict:
         """What makes two runs' points comparable: a rerun into the same folder must agree on these."""
-        return {"task": self.task, "corpus": self.corpus, "settings": self.settings, "task_options": self.task_options,
-                "dev": self.dev, "grid": self.grid}
+        return {
+            "task": self.task,
+            "corpus": self.corpus,
+            "settings": self.settings,
+            "task_options": self.task_options,
+            "dev": self.dev,
+            "grid": self.grid,
+        }
 
     def protocol(self) -> Protocol:
         return Protocol(self.dev, self.grid)
@@ -87,7 +94,9 @@ def parse_sizes(text: str) -> list:
         elif part.isdigit() and int(part) > 0:
             sizes.append(int(part))
         else:
-            raise WorkbenchError(f"--sizes: {part!r} is not a positive whole number or 'full' (e.g. --sizes 16,64,256,full)")
+            raise WorkbenchError(
+                f"--sizes: {part!r} is not a positive whole number or 'full' (e.g. --sizes 16,64,256,full)"
+            )
     return sizes
 
 
@@ -119,8 +128,10 @@ def parse_seeds_up_to(value) -> dict[int, int]:
     for limit, count in pairs:
         limit, count = str(limit).strip(), str(count).strip()
         if not (limit.isdigit() and count.isdigit() and int(limit) > 0 and int(count) > 0):
-            raise WorkbenchError(f"seeds_up_to {limit}:{count}: give N:COUNT with positive whole numbers "
-                                 f"(e.g. 256:5 = 5 seeds at every n <= 256)")
+            raise WorkbenchError(
+                f"seeds_up_to {limit}:{count}: give N:COUNT with positive whole numbers "
+                f"(e.g. 256:5 = 5 seeds at every n <= 256)"
+            )
         parsed[int(limit)] = int(count)
     return parsed
 
@@ -170,8 +181,9 @@ def load_toml(path) -> dict:
 
 
 def preset_names() -> list[str]:
-    return sorted(entry.name.removesuffix(".toml") for entry in resources.files(PRESETS).iterdir()
-                  if entry.name.endswith(".toml"))
+    return sorted(
+        entry.name.removesuffix(".toml") for entry in resources.files(PRESETS).iterdir() if entry.name.endswith(".toml")
+    )
 
 
 def load_preset(name: str) -> dict:
@@ -187,8 +199,9 @@ def _merged(base: dict, over: dict) -> dict:
     """`over` wins; tables (settings and their per-pipeline tables, seeds_up_to) merge key by key."""
     merged = dict(base)
     for key, value in over.items():
-        merged[key] = _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
-            else value
+        merged[key] = (
+            _merged(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
     return merged
 
 
@@ -199,16 +212,18 @@ def build_config(toml_path=None, preset: str | None = None, **overrides) -> Comp
     given = _merged(load_toml(toml_path) if toml_path else {}, {k: v for k, v in overrides.items() if v is not None})
     if "pipelines" in given:  # the preset's settings for pipelines dropped from it do not apply
         chosen = parse_pipelines(given["pipelines"])
-        preset_values["settings"] = {name: table for name, table in preset_values.get("settings", {}).items()
-                                     if name in chosen}
+        preset_values["settings"] = {
+            name: table for name, table in preset_values.get("settings", {}).items() if name in chosen
+        }
     values = _merged(preset_values, given)
     if "sizes" in values and not isinstance(values["sizes"], list):
         values["sizes"] = parse_sizes(values["sizes"])
     elif "sizes" in values:
         values["sizes"] = parse_sizes(",".join(str(s) for s in values["sizes"]))
     if "seeds" in values:
-        values["seeds"] = parse_seeds(",".join(map(str, values["seeds"])) if isinstance(values["seeds"], list)
-                                      else values["seeds"])
+        values["seeds"] = parse_seeds(
+            ",".join(map(str, values["seeds"])) if isinstance(values["seeds"], list) else values["seeds"]
+        )
     if "seeds_up_to" in values:
         values["seeds_up_to"] = parse_seeds_up_to(values["seeds_up_to"])
     if "pipelines" in values:
@@ -220,8 +235,9 @@ def build_config(toml_path=None, preset: str | None = None, **overrides) -> Comp
     if "workers" in values:
         values["workers"] = parse_workers(values["workers"])
     if values.get("workers", "auto") != "auto" and values.get("executor") == "ray":
-        raise WorkbenchError("--workers is for the local executor; with --executor ray, Ray places the tasks "
-                             "(use --cpus-per-task)")
+        raise WorkbenchError(
+            "--workers is for the local executor; with --executor ray, Ray places the tasks (use --cpus-per-task)"
+        )
     if "grid" in values:
         values["grid"] = parse_grid(values["grid"])
     config = CompareConfig(**values)
@@ -231,7 +247,9 @@ def build_config(toml_path=None, preset: str | None = None, **overrides) -> Comp
         raise WorkbenchError("--pipelines: a pipeline is listed twice")
     unknown = sorted(set(config.settings) - set(config.pipelines))
     if unknown:
-        raise WorkbenchError(f"settings for {', '.join(unknown)}, which is not among the pipelines; fix the config file")
+        raise WorkbenchError(
+            f"settings for {', '.join(unknown)}, which is not among the pipelines; fix the config file"
+        )
     if config.budgets and not any(pipeline.budgets for pipeline in pipelines):
         raise WorkbenchError("--budgets needs a pretrained pipeline (mlm, clm, plm or lstm-lm) among --pipelines")
     if config.budget_n < 1:

@@ -13,13 +13,14 @@ every task of that pipeline; a task declares one GPU, or `cpus_per_task` CPUs. A
 worker dies is retried by Ray (`max_retries`); only a returned result reaches the file, so a
 retried group is written once.
 """
+
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from multiprocessing import get_context
-from typing import Iterator
 
 from workbench.errors import WorkbenchError
 from workbench.pipelines.run import run_points
@@ -53,10 +54,13 @@ def run_groups_locally(groups, prepared, device, protocol: Protocol, workers: in
         return
     needed = {pipeline: prepared[pipeline] for pipeline, *_ in groups}
     # spawn, not fork: a forked copy of a process that already ran torch can deadlock in OpenMP
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                             initargs=(needed, dict(os.environ))) as pool:
-        pending = {pool.submit(_local_group, pipeline, points, device, fused, protocol): pipeline
-                   for pipeline, points, fused in groups}
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(needed, dict(os.environ))
+    ) as pool:
+        pending = {
+            pool.submit(_local_group, pipeline, points, device, fused, protocol): pipeline
+            for pipeline, points, fused in groups
+        }
         try:
             while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -94,7 +98,7 @@ def _connect(address: str | None):
     try:
         import ray  # noqa: PLC0415 (an optional extra: pip install ".[ray]")
     except ImportError:
-        raise WorkbenchError("--executor ray needs Ray: pip install \".[ray]\" (or choose --executor local)") from None
+        raise WorkbenchError('--executor ray needs Ray: pip install ".[ray]" (or choose --executor local)') from None
     if ray.is_initialized():
         return ray
     if address not in (None, "auto"):
@@ -103,8 +107,10 @@ def _connect(address: str | None):
     try:
         ray.init(address=address, runtime_env={"env_vars": env}, log_to_driver=False, include_dashboard=False)
     except ConnectionError as exc:
-        raise WorkbenchError(f"--address {address}: no Ray cluster there ({exc}); start one with `ray start --head`, "
-                             f"or leave --address out to start a local one") from None
+        raise WorkbenchError(
+            f"--address {address}: no Ray cluster there ({exc}); start one with `ray start --head`, "
+            f"or leave --address out to start a local one"
+        ) from None
     return ray
 
 
@@ -122,24 +128,30 @@ def _check_reachable(address: str) -> None:
     try:
         socket.create_connection((host, int(port)), timeout=3).close()
     except OSError as exc:
-        raise WorkbenchError(f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}); start one with "
-                             f"`ray start --head`, or leave --address out to start a local one") from None
+        raise WorkbenchError(
+            f"--address {address}: no Ray cluster answers there ({exc.strerror or exc}); start one with "
+            f"`ray start --head`, or leave --address out to start a local one"
+        ) from None
 
 
-def run_groups_on_ray(groups, prepared, device, protocol: Protocol, address: str | None = None,
-                      cpus_per_task: int = 1) -> Iterator[tuple]:
+def run_groups_on_ray(
+    groups, prepared, device, protocol: Protocol, address: str | None = None, cpus_per_task: int = 1
+) -> Iterator[tuple]:
     """Submit every (pipeline, points, fused) group, then yield (pipeline, results) in the order groups finish."""
     ray = _connect(address)
     remote = ray.remote(**ray_task_options(device, cpus_per_task))(_group_task)
     shared = {name: ray.put(prep) for name, prep in prepared.items() if any(g[0] == name for g in groups)}
-    pending = {remote.remote(shared[pipeline], points, device, fused, protocol): pipeline
-               for pipeline, points, fused in groups}
+    pending = {
+        remote.remote(shared[pipeline], points, device, fused, protocol): pipeline for pipeline, points, fused in groups
+    }
     while pending:
         finished, _ = ray.wait(list(pending), num_returns=1)
         for ref in finished:
             try:
                 results = ray.get(ref)
             except ray.exceptions.RayError as exc:
-                raise WorkbenchError(f"a Ray task failed {TASK_RETRIES + 1} times ({type(exc).__name__}); "
-                                     f"the finished points are saved, rerun to resume") from None
+                raise WorkbenchError(
+                    f"a Ray task failed {TASK_RETRIES + 1} times ({type(exc).__name__}); "
+                    f"the finished points are saved, rerun to resume"
+                ) from None
             yield pending.pop(ref), results

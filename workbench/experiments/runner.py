@@ -8,6 +8,7 @@ replicas stop at about the same step. Groups run in order of n (small-n
 groups of every pipeline first), so an interrupted run already holds complete small-n
 comparisons; each group's results are appended as it finishes.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,10 @@ def resolved_sizes(config: CompareConfig, train_size: int) -> list[int]:
     sizes = sorted({train_size if s == "full" else int(s) for s in config.sizes})
     too_big = [s for s in sizes if s > train_size]
     if too_big:
-        raise WorkbenchError(f"--sizes: {too_big[0]} is larger than the train split of {config.task} ({train_size}); "
-                             f"use sizes up to {train_size} or 'full'")
+        raise WorkbenchError(
+            f"--sizes: {too_big[0]} is larger than the train split of {config.task} ({train_size}); "
+            f"use sizes up to {train_size} or 'full'"
+        )
     return sizes
 
 
@@ -63,7 +66,7 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
         points = sorted((point.n, point.seed) for point in curve if point.pipeline == pipeline)
         replicas = group_size(prepared[pipeline], config, device) if points else 1
         per_group = max(1, replicas // config.grid)
-        groups += [(pipeline, points[i:i + per_group], replicas > 1) for i in range(0, len(points), per_group)]
+        groups += [(pipeline, points[i : i + per_group], replicas > 1) for i in range(0, len(points), per_group)]
     return sorted(groups, key=lambda g: (g[1][0][0], config.pipelines.index(g[0])))
 
 
@@ -77,8 +80,16 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     for n in sizes:
         subset(task, n, config.seeds[0])  # validates n against the task before any training
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / "config.json", {**config.to_dict(), "resolved_sizes": sizes, "task_kind": task.kind,
-                                        "primary_metric": PRIMARY_METRIC[task.kind], "task_name": task.name})
+    write_json(
+        folder / "config.json",
+        {
+            **config.to_dict(),
+            "resolved_sizes": sizes,
+            "task_kind": task.kind,
+            "primary_metric": PRIMARY_METRIC[task.kind],
+            "task_name": task.name,
+        },
+    )
     write_json(folder / "environment.json", environment(device))
     store = ResultStore(folder)
     records, warnings = store.read()
@@ -87,8 +98,14 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     done = {r.point for r in records}
     curve = [Point("curve", p, task.name, n, s) for n in sizes for s in config.seeds_for(n) for p in config.pipelines]
     todo = [k for k in curve if k not in done]
-    bar = tqdm(total=len(curve), initial=len(curve) - len(todo), disable=not progress, unit="point",
-               desc="compare", dynamic_ncols=True)
+    bar = tqdm(
+        total=len(curve),
+        initial=len(curve) - len(todo),
+        disable=not progress,
+        unit="point",
+        desc="compare",
+        dynamic_ncols=True,
+    )
     vocab = build_vocab(config.corpus)
     prepared, prepare_seconds, prepared_info = {}, {}, {}
     for pipeline in config.pipelines:
@@ -100,8 +117,11 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         prepared_info[pipeline] = prepared[pipeline].info
     write_json(folder / "prepared.json", prepared_info)
     missing = set(todo)
-    groups = [group for group in fused_groups(curve, prepared, config, device)
-              if any(Point("curve", group[0], task.name, n, seed) in missing for n, seed in group[1])]
+    groups = [
+        group
+        for group in fused_groups(curve, prepared, config, device)
+        if any(Point("curve", group[0], task.name, n, seed) in missing for n, seed in group[1])
+    ]
     protocol = config.protocol()
     if config.executor == "ray":
         finished = run_groups_on_ray(groups, prepared, device, protocol, config.address, config.cpus_per_task)
@@ -119,9 +139,14 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     bar.close()
     if config.budgets:
         _run_budgets(config, task, vocab, prepared, store, device, progress)
-    write_json(folder / "timings.json", {"prepare_seconds": prepare_seconds,
-                                         "total_seconds": time.perf_counter() - started,
-                                         "points_run_now": len(todo)})
+    write_json(
+        folder / "timings.json",
+        {
+            "prepare_seconds": prepare_seconds,
+            "total_seconds": time.perf_counter() - started,
+            "points_run_now": len(todo),
+        },
+    )
     if report:
         write_report(folder, pdf=pdf)
     return folder
@@ -136,23 +161,45 @@ def _run_budgets(config, task, vocab, prepared, store, device, progress) -> None
             continue
         checkpoints = prep.pipeline.budget_checkpoints(prep)
         if not checkpoints:
-            print(f"workbench: warning: {pipeline}'s backbone kept no intermediate checkpoints (the shipped model keeps "
-                  f"only the final one); pretrain it with `workbench pretrain` and pass its folder to get the compute axis")
+            print(
+                f"workbench: warning: {pipeline}'s backbone kept no intermediate checkpoints (the shipped model keeps "
+                f"only the final one); pretrain it with `workbench pretrain` and pass its folder to get the compute axis"
+            )
         for record in checkpoints:
-            seeds = [s for s in config.seeds
-                     if Point("budget", pipeline, task.name, config.budget_n, s, record["checkpoint"]) not in done]
+            seeds = [
+                s
+                for s in config.seeds
+                if Point("budget", pipeline, task.name, config.budget_n, s, record["checkpoint"]) not in done
+            ]
             if seeds:
                 jobs.append((pipeline, record, seeds))
-    bar = tqdm(total=sum(len(seeds) for *_, seeds in jobs), disable=not progress, unit="point", desc="budgets",
-               dynamic_ncols=True)
+    bar = tqdm(
+        total=sum(len(seeds) for *_, seeds in jobs),
+        disable=not progress,
+        unit="point",
+        desc="budgets",
+        dynamic_ncols=True,
+    )
     for pipeline, record, seeds in jobs:  # the seeds of one checkpoint form one group (fused where fusing pays)
-        prep = prepared[pipeline].pipeline.at_checkpoint(prepared[pipeline], record["checkpoint"]).prepare(
-            task, config.corpus, vocab, device)
+        prep = (
+            prepared[pipeline]
+            .pipeline.at_checkpoint(prepared[pipeline], record["checkpoint"])
+            .prepare(task, config.corpus, vocab, device)
+        )
         bar.set_postfix_str(f"{pipeline} {record['checkpoint']}")
         points = [(config.budget_n, seed) for seed in seeds]
         fused = group_size(prep, config, device) > 1
         for result in run_points(prep, points, device, fused=fused, protocol=config.protocol()):
-            store.append(PointResult.from_dict({**result, "kind": "budget", "checkpoint": record["checkpoint"],
-                                                "budget_flops": record["flops"], "budget_tokens": record["tokens"]}))
+            store.append(
+                PointResult.from_dict(
+                    {
+                        **result,
+                        "kind": "budget",
+                        "checkpoint": record["checkpoint"],
+                        "budget_flops": record["flops"],
+                        "budget_tokens": record["tokens"],
+                    }
+                )
+            )
             bar.update(1)
     bar.close()

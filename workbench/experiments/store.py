@@ -6,6 +6,7 @@ fsync'd, so a crash leaves at worst one partial last line. Reading skips (and wa
 corrupted line; its point counts as not done and is recomputed, and no other point is lost.
 A point that appears twice is read as its last line. A rerun appends only missing points.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ REQUIRED_FIELDS = ("pipeline", "n", "seed", "metrics")
 
 class Point(NamedTuple):
     """What a result measured: a later line with the same point replaces an earlier one."""
+
     kind: str
     pipeline: str
     task: str | None
@@ -42,18 +44,19 @@ class PointResult:
       TUNING_GRID, as what it sets (`lr`; tfidf: `C`) plus its `dev_score` (primary metric);
     - `chosen`: the index in `configs` of the one evaluated on test and shifted test.
     """
+
     pipeline: str
     n: int
     seed: int
-    metrics: dict                       # {split: {metric: value}}
-    examples: dict | None = None        # {split: how many examples its metrics were computed on}
+    metrics: dict  # {split: {metric: value}}
+    examples: dict | None = None  # {split: how many examples its metrics were computed on}
     task: str | None = None
-    kind: str = "curve"                 # "curve", or "budget": a pretraining checkpoint fine-tuned at fixed n
-    fit: dict | None = None             # how the chosen configuration trained: steps, best dev score, train config
-    selection: dict | None = None       # what the point selected on and among (SELECTION below)
-    pretraining: dict | None = None     # the representation's pretraining: method, tokens, FLOPs, seconds
+    kind: str = "curve"  # "curve", or "budget": a pretraining checkpoint fine-tuned at fixed n
+    fit: dict | None = None  # how the chosen configuration trained: steps, best dev score, train config
+    selection: dict | None = None  # what the point selected on and among (SELECTION below)
+    pretraining: dict | None = None  # the representation's pretraining: method, tokens, FLOPs, seconds
     seconds: float | None = None
-    checkpoint: str | None = None       # budget points: the checkpoint, its FLOPs and tokens
+    checkpoint: str | None = None  # budget points: the checkpoint, its FLOPs and tokens
     budget_flops: float | None = None
     budget_tokens: int | None = None
 
@@ -106,8 +109,10 @@ def read_results(folder) -> tuple[list[PointResult], list[str]]:
                 continue
             result = PointResult.from_dict(row)
             if result.point in by_point:
-                warnings.append(f"{path}:{lineno}: repeats {result.pipeline} n={result.n} seed={result.seed} "
-                                f"({result.kind}); the later line is kept")
+                warnings.append(
+                    f"{path}:{lineno}: repeats {result.pipeline} n={result.n} seed={result.seed} "
+                    f"({result.kind}); the later line is kept"
+                )
             by_point[result.point] = result
     return list(by_point.values()), warnings
 

@@ -3,6 +3,7 @@
 Each head maps encoder states [B, T, d] to logits, computes its loss, and turns logits into
 predictions in the task's own terms (a class index, a tag per token, a passage span).
 """
+
 from __future__ import annotations
 
 import torch
@@ -76,8 +77,10 @@ class SpanHead(nn.Module):
         return logits  # [B, T, 2]
 
     def loss(self, logits, batch: Batch):
-        return (cross_entropy(logits[..., 0], batch.starts, ignore_index=IGNORE)
-                + cross_entropy(logits[..., 1], batch.ends, ignore_index=IGNORE)) / 2
+        return (
+            cross_entropy(logits[..., 0], batch.starts, ignore_index=IGNORE)
+            + cross_entropy(logits[..., 1], batch.ends, ignore_index=IGNORE)
+        ) / 2
 
     def predict(self, logits, batch: Batch) -> list[tuple[int, int]]:
         start, end = logits[..., 0], logits[..., 1]
@@ -111,8 +114,12 @@ class TaskModel(nn.Module):
         for i, block in enumerate(blocks):
             groups.append({"params": list(block.parameters()), "lr": lr * layer_decay ** (depth - i)})
             assigned.update(id(p) for p in block.parameters())
-        bottom = [p for p in list(self.embed.parameters()) + list(getattr(self.encoder, "positions", nn.Identity()).parameters())
-                  if id(p) not in assigned]
+        bottom = [
+            p
+            for p in list(self.embed.parameters())
+            + list(getattr(self.encoder, "positions", nn.Identity()).parameters())
+            if id(p) not in assigned
+        ]
         groups.append({"params": bottom, "lr": lr * layer_decay ** (depth + 1)})
         assigned.update(id(p) for p in bottom)
         groups.append({"params": [p for p in self.parameters() if id(p) not in assigned], "lr": lr})

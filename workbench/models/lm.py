@@ -4,6 +4,7 @@ Each is token embedding -> encoder -> LM head. The LM head is untied from the in
 embedding by default: at d=128 tying them blocked learning in the calibration runs (measured
 again in bench/pretrain). The encoder and embedding are what fine-tuning reuses.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
@@ -32,7 +33,7 @@ class LMConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "LMConfig":
+    def from_dict(cls, data: dict) -> LMConfig:
         data = dict(data)
         data["transformer"] = TransformerConfig(**data["transformer"])
         return cls(**data)
@@ -89,5 +90,8 @@ class LanguageModel(nn.Module):
 
     def n_params(self, non_embedding: bool = True) -> int:
         total = sum(p.numel() for p in self.parameters())
-        return total - self.embed.weight.numel() - (0 if self.cfg.tie_embeddings else self.head.weight.numel()) \
-            if non_embedding else total
+        return (
+            total - self.embed.weight.numel() - (0 if self.cfg.tie_embeddings else self.head.weight.numel())
+            if non_embedding
+            else total
+        )

@@ -1,4 +1,5 @@
 """The BiLSTM encoder of the circa-2017 pipeline: contextualization learned from labels alone."""
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,9 @@ class LSTM(nn.Module):
     Tested equal to nn.LSTM (same weights) forward and backward.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-                 dropout: float = 0.0):
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0
+    ):
         super().__init__()
         self.hidden_size, self.num_layers, self.dropout = hidden_size, num_layers, dropout
         self.directions = ("", "_reverse") if bidirectional else ("",)
@@ -37,10 +39,15 @@ class LSTM(nn.Module):
         for layer in range(num_layers):
             d_in = input_size if layer == 0 else hidden_size * len(self.directions)
             for suffix in self.directions:
-                for name, shape in (("weight_ih", (4 * hidden_size, d_in)), ("weight_hh", (4 * hidden_size, hidden_size)),
-                                    ("bias_ih", (4 * hidden_size,)), ("bias_hh", (4 * hidden_size,))):
-                    self.register_parameter(f"{name}_l{layer}{suffix}",
-                                            nn.Parameter(torch.empty(shape).uniform_(-bound, bound)))
+                for name, shape in (
+                    ("weight_ih", (4 * hidden_size, d_in)),
+                    ("weight_hh", (4 * hidden_size, hidden_size)),
+                    ("bias_ih", (4 * hidden_size,)),
+                    ("bias_hh", (4 * hidden_size,)),
+                ):
+                    self.register_parameter(
+                        f"{name}_l{layer}{suffix}", nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
+                    )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """x: [B, T, d_in]; mask: bool [B, T], True at real tokens -> [B, T, H * directions]."""
@@ -63,8 +70,13 @@ class BiLSTMEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.drop = nn.Dropout(cfg.dropout)
-        self.lstm = LSTM(d_in, cfg.hidden, num_layers=cfg.layers, bidirectional=cfg.bidirectional,
-                         dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.lstm = LSTM(
+            d_in,
+            cfg.hidden,
+            num_layers=cfg.layers,
+            bidirectional=cfg.bidirectional,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        )
         self.output_dim = cfg.hidden * (2 if cfg.bidirectional else 1)
 
     def forward(self, vectors: torch.Tensor, pad_mask: torch.Tensor, mask=None) -> torch.Tensor:

@@ -6,6 +6,7 @@
 - PLM (XLNet): a random factorization order per sequence; only the last 1/K of the order is
   predicted; two-stream attention masks so a predicted position never sees its own token.
 """
+
 from __future__ import annotations
 
 import torch
@@ -16,8 +17,14 @@ from workbench.data.vocab import SPECIALS
 N_SPECIALS = len(SPECIALS)
 
 
-def mlm_inputs(ids: torch.Tensor, pad_mask: torch.Tensor, mask_id: int, vocab_size: int, generator: torch.Generator,
-               rate: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
+def mlm_inputs(
+    ids: torch.Tensor,
+    pad_mask: torch.Tensor,
+    mask_id: int,
+    vocab_size: int,
+    generator: torch.Generator,
+    rate: float = 0.15,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(corrupted inputs, targets with IGNORE at unchosen positions). Specials are never chosen."""
     candidates = pad_mask & (ids >= N_SPECIALS)
     chosen = (torch.rand(ids.shape, generator=generator) < rate) & candidates

@@ -4,6 +4,7 @@ pipeline and (wrapped with token embeddings and an LM head) every pretrained bac
 Attention goes through `F.scaled_dot_product_attention` (flash/memory-efficient kernels on a
 GPU), bidirectional or causal. Positions are learned or rotary.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -15,6 +15,7 @@ This module is the name grammar only (cheap to import: the CLI lists the names i
 Each family (static.py, pretrained.py, tfidf.py) implements the contract in base.py;
 registry.py builds the family for a name with its settings checked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,11 +48,14 @@ def pipeline_names() -> list[str]:
 
 def describe_names() -> str:
     static = [f"{r}+{e}" for e in ENCODERS for r in STATIC_REPRESENTATIONS]
-    return ("static-vector pipelines: " + ", ".join(static) + " (append :frozen to keep the vectors fixed)\n"
-            "pretrained-model pipelines: " + ", ".join(PRETRAINED) +
-            " (append :probe for a frozen backbone, :prompt for PET-style prompting, n=0 with :prompt is zero-shot; "
-            ":icl for in-context examples with clm or lstm-lm)\n"
-            "classical: tfidf")
+    return (
+        "static-vector pipelines: " + ", ".join(static) + " (append :frozen to keep the vectors fixed)\n"
+        "pretrained-model pipelines: "
+        + ", ".join(PRETRAINED)
+        + " (append :probe for a frozen backbone, :prompt for PET-style prompting, n=0 with :prompt is zero-shot; "
+        ":icl for in-context examples with clm or lstm-lm)\n"
+        "classical: tfidf"
+    )
 
 
 def parse_pipeline(name: str) -> PipelineSpec:
@@ -62,11 +66,14 @@ def parse_pipeline(name: str) -> PipelineSpec:
         if base == "scratch-transformer" and mode in ("prompt", "icl"):
             raise WorkbenchError("scratch-transformer has no trained LM head to prompt: use mlm:prompt or clm:prompt")
         if mode == "icl" and base not in CAUSAL:
-            raise WorkbenchError(f"{name}: in-context examples need a causal LM (clm:icl or lstm-lm:icl); "
-                                 f"for {base} use {base}:prompt")
+            raise WorkbenchError(
+                f"{name}: in-context examples need a causal LM (clm:icl or lstm-lm:icl); for {base} use {base}:prompt"
+            )
         return PipelineSpec(name, base, mode=mode or "finetune")
     representation, plus, encoder = base.partition("+")
     if plus and representation in STATIC_REPRESENTATIONS and encoder in ENCODERS and mode in ("", "frozen"):
         return PipelineSpec(name, representation, encoder, frozen=mode == "frozen")
-    raise WorkbenchError(f"unknown pipeline {name!r}: choose one of {', '.join(pipeline_names())} "
-                         f"(static ones with :frozen, pretrained ones with :probe or :prompt)")
+    raise WorkbenchError(
+        f"unknown pipeline {name!r}: choose one of {', '.join(pipeline_names())} "
+        f"(static ones with :frozen, pretrained ones with :probe or :prompt)"
+    )

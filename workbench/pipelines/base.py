@@ -6,6 +6,7 @@ A family is one class in its own file, registered in `pipelines.registry`. It is
 parsed name and its settings (checked there: an unknown table or key is an error), prepares
 what all points on one task share (`prepare`), and runs points (`run`).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

@@ -4,6 +4,7 @@ the family's tuning grid trained with core.train.fit (or as replicas of one core
 model) and selected on the point's dev (pipelines.tuning), the chosen one evaluated on test and
 shifted test; and points the family evaluates without any update (zero-shot, in-context).
 """
+
 from __future__ import annotations
 
 import time
@@ -97,22 +98,36 @@ def _setup(pipeline: NeuralPipeline, prepared: Prepared, result: dict):
     return model, [prepared.encoded["train"][i] for i in chosen]
 
 
-def _record(result: dict, protocol: Protocol, configs: list, fitted: list, dev_metrics: dict, dev_size: int,
-            seconds: float, replicas: int) -> None:
+def _record(
+    result: dict,
+    protocol: Protocol,
+    configs: list,
+    fitted: list,
+    dev_metrics: dict,
+    dev_size: int,
+    seconds: float,
+    replicas: int,
+) -> None:
     """The point's selection over its configurations, the chosen one's fit and dev metrics."""
     scores = [one.best_dev for one in fitted]
     chosen = chosen_index(scores)
     one, (_, train_cfg) = fitted[chosen], configs[chosen]
     result["selection"] = selection_record(protocol, dev_size, [changes for changes, _ in configs], scores, chosen)
-    result["fit"] = {"steps": one.steps, "best_step": one.best_step, "best_dev": one.best_dev,
-                     "train_config": asdict(train_cfg), "fused_replicas": replicas}
+    result["fit"] = {
+        "steps": one.steps,
+        "best_step": one.best_step,
+        "best_dev": one.best_dev,
+        "train_config": asdict(train_cfg),
+        "fused_replicas": replicas,
+    }
     result["metrics"]["dev"] = dev_metrics
     result.setdefault("examples", {})["dev"] = dev_size
     result["seconds"] = seconds
 
 
-def _train_one_by_one(pipeline: NeuralPipeline, prepared: Prepared, results: list[dict], device: str,
-                      protocol: Protocol, configs: list) -> None:
+def _train_one_by_one(
+    pipeline: NeuralPipeline, prepared: Prepared, results: list[dict], device: str, protocol: Protocol, configs: list
+) -> None:
     """Each point's configurations one after another; only the best on its dev is kept and evaluated."""
     task = prepared.task
     for result in results:
@@ -130,8 +145,9 @@ def _train_one_by_one(pipeline: NeuralPipeline, prepared: Prepared, results: lis
         _record(result, protocol, configs, fitted, dev_metrics, len(dev.indices), time.perf_counter() - started, 1)
 
 
-def _train_fused(pipeline: NeuralPipeline, prepared: Prepared, results: list[dict], device: str,
-                 protocol: Protocol, configs: list) -> None:
+def _train_fused(
+    pipeline: NeuralPipeline, prepared: Prepared, results: list[dict], device: str, protocol: Protocol, configs: list
+) -> None:
     """Every (point, configuration) as one replica of one fused model; then each point's best
     replica on its dev, all evaluated together."""
     task, precision = prepared.task, configs[0][1].precision
@@ -139,20 +155,30 @@ def _train_fused(pipeline: NeuralPipeline, prepared: Prepared, results: list[dic
     devs = [_Dev(prepared, protocol, result) for result in results]
     trials = [(p, c) for p in range(len(results)) for c in range(len(configs))]
     models, trains = zip(*(_setup(pipeline, prepared, results[p]) for p, _ in trials))
-    fitted = fit_fused(list(models), list(trains), [results[p]["seed"] for p, _ in trials], prepared.encoded["dev"],
-                       task.splits["dev"], task, [configs[c][1] for _, c in trials], device,
-                       dev_subsets=[devs[p].indices for p, _ in trials])
-    per_point = [fitted[p * len(configs):(p + 1) * len(configs)] for p in range(len(results))]
-    chosen = [models[p * len(configs) + chosen_index([one.best_dev for one in point])]
-              for p, point in enumerate(per_point)]
+    fitted = fit_fused(
+        list(models),
+        list(trains),
+        [results[p]["seed"] for p, _ in trials],
+        prepared.encoded["dev"],
+        task.splits["dev"],
+        task,
+        [configs[c][1] for _, c in trials],
+        device,
+        dev_subsets=[devs[p].indices for p, _ in trials],
+    )
+    per_point = [fitted[p * len(configs) : (p + 1) * len(configs)] for p in range(len(results))]
+    chosen = [
+        models[p * len(configs) + chosen_index([one.best_dev for one in point])] for p, point in enumerate(per_point)
+    ]
     stack = ReplicaStack(chosen, device)
     for split in EVAL_SPLITS:
         if split in task.splits:
             for result, predictions in zip(results, predict_fused(stack, prepared.encoded[split], precision)):
                 result["metrics"][split] = score(task, task.splits[split], predictions)
                 result.setdefault("examples", {})[split] = len(task.splits[split])
-    dev_metrics = score_subsets(stack, prepared.encoded["dev"], task.splits["dev"], [d.indices for d in devs], task,
-                                precision)
+    dev_metrics = score_subsets(
+        stack, prepared.encoded["dev"], task.splits["dev"], [d.indices for d in devs], task, precision
+    )
     seconds = (time.perf_counter() - started) / len(results)  # the group's wall time, shared evenly
     for result, point, dev, metrics in zip(results, per_point, devs, dev_metrics):
         _record(result, protocol, configs, point, metrics, len(dev.indices), seconds, len(trials))

@@ -9,6 +9,7 @@ Prompt mode (PET, Schick & Schuetze 2021) reuses the LM head: the task sentence 
 a template ("i gave it" + a slot), and the class scores are the LM's scores for each label's
 verbalizer words at the slot.
 """
+
 from __future__ import annotations
 
 import copy
@@ -51,16 +52,23 @@ class PromptTemplate:
     template: tuple[str, ...]
     verbalizers: dict  # label -> tuple of words
     strip: str | None = None
-    answers: dict | None = None  # label -> how an in-context example's answer is written (default: its first verbalizer)
+    answers: dict | None = (
+        None  # label -> how an in-context example's answer is written (default: its first verbalizer)
+    )
 
 
 PROMPTS = {
     # In the micro-world's reviews a clause is often followed by its consequence ("the soup was not
     # bad at all , so we came back ."): the most local evidence of a clause's meaning a LM can learn.
-    "micro-sentiment": PromptTemplate((",", "so", "we"),
-                                      {"positive": ("came", "stayed", "ordered", "watched", "booked"),
-                                       "negative": ("left", "asked", "sent", "walked", "checked", "went")}, strip=".",
-                                      answers={"positive": ("came", "back"), "negative": ("left", "early")}),
+    "micro-sentiment": PromptTemplate(
+        (",", "so", "we"),
+        {
+            "positive": ("came", "stayed", "ordered", "watched", "booked"),
+            "negative": ("left", "asked", "sent", "walked", "checked", "went"),
+        },
+        strip=".",
+        answers={"positive": ("came", "back"), "negative": ("left", "early")},
+    ),
     "sst2": PromptTemplate(("it", "was"), {"1": ("great", "good"), "0": ("terrible", "bad")}),
 }
 
@@ -68,8 +76,12 @@ PROMPTS = {
 def lm_config(pipeline: str, settings: dict | None = None) -> tuple[LMConfig, PretrainConfig]:
     """The default backbone: the configs `workbench pretrain` uses without options."""
     settings = settings or {}
-    options = PretrainOptions(objective=OBJECTIVE_OF[pipeline], arch="lstm" if pipeline == "lstm-lm" else "transformer",
-                              corpus=settings.get("corpus", PretrainOptions.corpus), steps=settings.get("steps"))
+    options = PretrainOptions(
+        objective=OBJECTIVE_OF[pipeline],
+        arch="lstm" if pipeline == "lstm-lm" else "transformer",
+        corpus=settings.get("corpus", PretrainOptions.corpus),
+        steps=settings.get("steps"),
+    )
     return options.configs()
 
 
@@ -81,13 +93,17 @@ def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings:
     model_cfg, cfg = lm_config(pipeline, settings)
     model_cfg.vocab_size = len(vocab)
     meta = read_config(folder)
-    same = (meta.get("model") == model_cfg.to_dict() and meta.get("pretrain") == asdict(cfg)
-            and meta.get("vocab_fingerprint") == vocab.fingerprint())
+    same = (
+        meta.get("model") == model_cfg.to_dict()
+        and meta.get("pretrain") == asdict(cfg)
+        and meta.get("vocab_fingerprint") == vocab.fingerprint()
+    )
     return folder if same else None
 
 
-def load_backbone(spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, settings: dict, device: str = "cpu",
-                  progress: bool = False) -> tuple[LanguageModel, dict]:
+def load_backbone(
+    spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, settings: dict, device: str = "cpu", progress: bool = False
+) -> tuple[LanguageModel, dict]:
     """(language model, info about its pretraining: folder, tokens, FLOPs, seconds)."""
     if spec.representation == "scratch-transformer":
         model_cfg, _ = lm_config("scratch-transformer", settings)
@@ -103,9 +119,15 @@ def load_backbone(spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, setti
         folder, _ = pretrain_cached(model_cfg, cfg, corpus_name, device=device, progress=progress, vocab=vocab)
     model, _, meta = load_model(folder, expected_vocab=vocab, checkpoint=checkpoint)
     record = record_for(folder, checkpoint)
-    info = {"method": spec.representation, "folder": str(folder), "checkpoint": checkpoint,
-            "tokens": record.get("tokens"), "flops": record.get("flops"), "seconds": record.get("seconds"),
-            "val_loss": record.get("val_loss")}
+    info = {
+        "method": spec.representation,
+        "folder": str(folder),
+        "checkpoint": checkpoint,
+        "tokens": record.get("tokens"),
+        "flops": record.get("flops"),
+        "seconds": record.get("seconds"),
+        "val_loss": record.get("val_loss"),
+    }
     return model, info
 
 
@@ -157,8 +179,10 @@ def prompt_suffix(task: Task, vocab: Vocabulary, objective: str) -> tuple[list[i
     """(suffix ids appended after each example, verbalizer ids per label in task.labels order,
     id of a final token to strip from each example first)."""
     if task.kind != CLASSIFICATION or task.name not in PROMPTS:
-        raise WorkbenchError(f"prompt mode needs a classification task with a prompt template ({', '.join(PROMPTS)}); "
-                             f"{task.name} has none: use the pipeline without :prompt")
+        raise WorkbenchError(
+            f"prompt mode needs a classification task with a prompt template ({', '.join(PROMPTS)}); "
+            f"{task.name} has none: use the pipeline without :prompt"
+        )
     prompt = PROMPTS[task.name]
     missing = [w for w in prompt.template + sum(prompt.verbalizers.values(), ()) if w not in vocab]
     if missing:
@@ -198,8 +222,11 @@ class PretrainedPipeline(NeuralPipeline):
         if self.shots < 1:
             raise WorkbenchError(f"settings for {spec.name}, shots = {self.shots}: give a positive number of examples")
         # which pretrained model, as load_backbone and lm_config read it (only the keys given)
-        self.backbone_settings = {key: value(spec.name, settings, key, kind) for key, kind in
-                         (("backbone", str), ("checkpoint", str), ("steps", int), ("corpus", str)) if key in settings}
+        self.backbone_settings = {
+            key: value(spec.name, settings, key, kind)
+            for key, kind in (("backbone", str), ("checkpoint", str), ("steps", int), ("corpus", str))
+            if key in settings
+        }
 
     @property
     def prompted(self) -> bool:
@@ -219,12 +246,22 @@ class PretrainedPipeline(NeuralPipeline):
         if self.prompted:
             suffix, verbalizer_ids, strip = prompt_suffix(task, vocab, lm.cfg.objective)
             prompt = {"suffix": suffix, "strip": strip, "max_len": max_len}
-        encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix,
-                                 strip_final=strip)
-                   for split, examples in task.splits.items()}
-        return PretrainedPrepared(pipeline=self, task=task, corpus_name=corpus_name, encoded=encoded, info=info,
-                                  vocab=vocab, backbone_state=state, backbone_config=lm.cfg,
-                                  verbalizer_ids=verbalizer_ids, prompt=prompt)
+        encoded = {
+            split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix, strip_final=strip)
+            for split, examples in task.splits.items()
+        }
+        return PretrainedPrepared(
+            pipeline=self,
+            task=task,
+            corpus_name=corpus_name,
+            encoded=encoded,
+            info=info,
+            vocab=vocab,
+            backbone_state=state,
+            backbone_config=lm.cfg,
+            verbalizer_ids=verbalizer_ids,
+            prompt=prompt,
+        )
 
     def build_model(self, prepared: PretrainedPrepared) -> TaskModel:
         lm = LanguageModel(prepared.backbone_config)
@@ -307,8 +344,21 @@ def _with_prefix(prepared: PretrainedPrepared, demonstrations: list) -> dict:
         answer = answers[task.labels.index(ex.label)]
         prefix += words + prompt["suffix"] + answer + ([prompt["strip"]] if prompt["strip"] is not None else [])
     if len(prefix) > prompt["max_len"] // 2:
-        raise WorkbenchError(f"{len(demonstrations)} in-context examples take {len(prefix)} tokens, more than half of "
-                             f"the model's {prompt['max_len']}; ask for fewer with settings shots")
-    return {split: encode(examples, task.kind, vocab, task.labels, max_len=prompt["max_len"], suffix=prompt["suffix"],
-                          strip_final=prompt["strip"], prefix=prefix)
-            for split, examples in task.splits.items() if split != "train"}
+        raise WorkbenchError(
+            f"{len(demonstrations)} in-context examples take {len(prefix)} tokens, more than half of "
+            f"the model's {prompt['max_len']}; ask for fewer with settings shots"
+        )
+    return {
+        split: encode(
+            examples,
+            task.kind,
+            vocab,
+            task.labels,
+            max_len=prompt["max_len"],
+            suffix=prompt["suffix"],
+            strip_final=prompt["strip"],
+            prefix=prefix,
+        )
+        for split, examples in task.splits.items()
+        if split != "train"
+    }

@@ -1,5 +1,6 @@
 """Which family a pipeline name belongs to. Adding a family: its names in `pipelines` (the name
 grammar), its class in a file of its own, and one entry here."""
+
 from __future__ import annotations
 
 from workbench.errors import WorkbenchError

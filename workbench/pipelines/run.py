@@ -5,6 +5,7 @@ splits); `run_points` trains on the nested subsets and evaluates. The comparison
 two functions for every point; `workbench finetune` calls them for one. What differs between
 families is behind the contract in `pipelines.base`.
 """
+
 from __future__ import annotations
 
 from workbench.data.types import Task
@@ -14,8 +15,14 @@ from workbench.pipelines.registry import pipeline_for
 from workbench.pipelines.tuning import DEFAULT_PROTOCOL, Protocol
 
 
-def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: Vocabulary | None = None,
-            settings: dict | None = None, device: str = "cpu") -> Prepared:
+def prepare(
+    pipeline: str,
+    task: Task,
+    corpus_name: str = "microworld",
+    vocab: Vocabulary | None = None,
+    settings: dict | None = None,
+    device: str = "cpu",
+) -> Prepared:
     """The named pipeline, its settings checked, prepared for `task` (the corpus vocabulary built if not given)."""
     family = pipeline_for(pipeline, settings)
     if family.uses_vocab:
@@ -23,20 +30,28 @@ def prepare(pipeline: str, task: Task, corpus_name: str = "microworld", vocab: V
     return family.prepare(task, corpus_name, vocab, device)
 
 
-def run_point(prepared: Prepared, n: int, seed: int, device: str = "cpu",
-              protocol: Protocol = DEFAULT_PROTOCOL) -> dict:
+def run_point(
+    prepared: Prepared, n: int, seed: int, device: str = "cpu", protocol: Protocol = DEFAULT_PROTOCOL
+) -> dict:
     """Train on the nested subset (n, seed), select on its dev, evaluate on test and shifted test."""
     return run_points(prepared, [(n, seed)], device, fused=False, protocol=protocol)[0]
 
 
-def run_points(prepared: Prepared, points: list[tuple[int, int]], device: str = "cpu", fused: bool = True,
-               protocol: Protocol = DEFAULT_PROTOCOL) -> list[dict]:
+def run_points(
+    prepared: Prepared,
+    points: list[tuple[int, int]],
+    device: str = "cpu",
+    fused: bool = True,
+    protocol: Protocol = DEFAULT_PROTOCOL,
+) -> list[dict]:
     """Several (n, seed) points of one pipeline, each selected as `protocol` says (few-shot dev,
     tuning grid: pipelines.tuning). fused: train every point's configurations as replicas of one
     fused model (core.fused, same results as one by one); else one after another with
     core.train.fit. Families with nothing to fuse (tf-idf, points without training) run each point alone."""
-    results = [{"pipeline": prepared.pipeline.name, "task": prepared.task.name, "n": n, "seed": seed, "metrics": {}}
-               for n, seed in points]
+    results = [
+        {"pipeline": prepared.pipeline.name, "task": prepared.task.name, "n": n, "seed": seed, "metrics": {}}
+        for n, seed in points
+    ]
     prepared.pipeline.run(prepared, results, device, fused, protocol)
     pretraining = prepared.info.get("pretraining", {"method": "none", "seconds": 0.0})
     for result in results:

@@ -5,6 +5,7 @@ A pipeline's settings (a `[settings."PIPELINE"]` table in a comparison's TOML, o
 `encoder` -> LSTMConfig or TransformerConfig, ...) and single values (`pool`, `shots`, ...).
 Each family says which it accepts (`Pipeline.__init__`); these helpers check and build them.
 """
+
 from __future__ import annotations
 
 from dataclasses import MISSING, fields
@@ -18,8 +19,10 @@ def check_names(pipeline: str, settings: dict, known) -> None:
     """Every top-level name in `settings` is one the pipeline reads."""
     unknown = sorted(set(settings) - set(known))
     if unknown:
-        raise WorkbenchError(f"settings for {pipeline}: unknown table or key {', '.join(map(repr, unknown))}; "
-                             f"{pipeline} reads {', '.join(sorted(known)) or 'no settings'}")
+        raise WorkbenchError(
+            f"settings for {pipeline}: unknown table or key {', '.join(map(repr, unknown))}; "
+            f"{pipeline} reads {', '.join(sorted(known)) or 'no settings'}"
+        )
 
 
 def table(pipeline: str, name: str, cls, given, defaults: dict | None = None):

@@ -5,6 +5,7 @@ Settings: `vectors` (VectorSettings), `encoder` (LSTMConfig or TransformerConfig
 `train` (TrainConfig fields over the recipe in tuning.TUNING_GRID), `pool` (how a classification
 head reduces the sequence).
 """
+
 from __future__ import annotations
 
 import time
@@ -45,8 +46,9 @@ class VectorSettings:
     negative: int = 5
 
 
-def prepare_vectors(method: str, corpus: Corpus, corpus_name: str, vocab: Vocabulary, settings: VectorSettings,
-                    seed: int = 0) -> dict:
+def prepare_vectors(
+    method: str, corpus: Corpus, corpus_name: str, vocab: Vocabulary, settings: VectorSettings, seed: int = 0
+) -> dict:
     """Train (or reuse from the artifact cache) static vectors on the corpus; align them to the vocabulary.
 
     Returns {"matrix": FloatTensor [V, d], "coverage": str, "seconds": float, "cached": bool, "meta": dict,
@@ -66,8 +68,15 @@ def prepare_vectors(method: str, corpus: Corpus, corpus_name: str, vocab: Vocabu
         meta = {**description, "train_seconds": seconds, "corpus_tokens": corpus.n_tokens}
         save_vector_folder(folder, kv, meta)
     matrix, coverage = align_to_vocab(kv, vocab, seed=seed)
-    return {"matrix": matrix, "coverage": coverage.summary(), "seconds": meta["train_seconds"],
-            "cached": cached, "meta": meta, "kv": kv, "folder": folder}
+    return {
+        "matrix": matrix,
+        "coverage": coverage.summary(),
+        "seconds": meta["train_seconds"],
+        "cached": cached,
+        "meta": meta,
+        "kv": kv,
+        "folder": folder,
+    }
 
 
 def vector_flops(tokens: int, meta: dict) -> float:
@@ -79,8 +88,9 @@ def vector_flops(tokens: int, meta: dict) -> float:
     count). GloVe: its co-occurrence pairs are of the same order, so the same estimate stands.
     """
     defaults = VectorSettings()
-    dim, window, epochs, negative = (meta.get(k) or getattr(defaults, k)
-                                     for k in ("dim", "window", "epochs", "negative"))
+    dim, window, epochs, negative = (
+        meta.get(k) or getattr(defaults, k) for k in ("dim", "window", "epochs", "negative")
+    )
     return 6.0 * dim * (1 + negative) * tokens * epochs * (window + 1)
 
 
@@ -124,14 +134,21 @@ class StaticPipeline(NeuralPipeline):
             matrix, meta = vectors["matrix"], vectors["meta"]
             info["coverage"] = vectors["coverage"]
             info["pretraining"] = {
-                "method": method, "seconds": vectors["seconds"], "corpus_tokens": meta["corpus_tokens"],
+                "method": method,
+                "seconds": vectors["seconds"],
+                "corpus_tokens": meta["corpus_tokens"],
                 "tokens": meta["corpus_tokens"] * (meta.get("epochs") or VectorSettings.epochs),
-                "flops": vector_flops(meta["corpus_tokens"], meta), "cached": vectors["cached"]}
+                "flops": vector_flops(meta["corpus_tokens"], meta),
+                "cached": vectors["cached"],
+            }
         max_len = self.encoder_config.max_len if isinstance(self.encoder_config, TransformerConfig) else 10_000
-        encoded = {split: encode(examples, task.kind, vocab, task.labels, max_len=max_len)
-                   for split, examples in task.splits.items()}
-        return StaticPrepared(pipeline=self, task=task, corpus_name=corpus_name, encoded=encoded, info=info,
-                              vocab=vocab, matrix=matrix)
+        encoded = {
+            split: encode(examples, task.kind, vocab, task.labels, max_len=max_len)
+            for split, examples in task.splits.items()
+        }
+        return StaticPrepared(
+            pipeline=self, task=task, corpus_name=corpus_name, encoded=encoded, info=info, vocab=vocab, matrix=matrix
+        )
 
     def build_model(self, prepared: StaticPrepared) -> TaskModel:
         embedding = nn.Embedding.from_pretrained(prepared.matrix.clone(), freeze=self.spec.frozen, padding_idx=0)

@@ -1,5 +1,6 @@
 """The classical anchor: TF-IDF over word unigrams and bigrams + logistic regression (C picked on the point's dev
 from its row of tuning.TUNING_GRID)."""
+
 from __future__ import annotations
 
 import time
@@ -62,8 +63,9 @@ class TfidfPipeline(Pipeline):
 
     def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary | None, device: str) -> Prepared:
         if task.kind != CLASSIFICATION:
-            raise WorkbenchError(f"pipeline tfidf works on classification tasks only; "
-                                 f"{task.name} is a {task.kind} task")
+            raise WorkbenchError(
+                f"pipeline tfidf works on classification tasks only; {task.name} is a {task.kind} task"
+            )
         return Prepared(pipeline=self, task=task, corpus_name=corpus_name)
 
     def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool, protocol: Protocol) -> None:

@@ -14,6 +14,7 @@ so `grid = 1` trains exactly what the recipe alone did. Early stopping on the de
 the number of updates within the recipe's budget (`max_epochs`, `min_steps`, TrainConfig's
 `max_steps`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -77,7 +78,7 @@ class Protocol:
         return dev_subset(task, n, seed) if self.dev == "few" else list(range(len(task.splits["dev"])))
 
     def tried(self, recipe: Recipe) -> tuple[dict, ...]:
-        return recipe.grid[:self.grid]
+        return recipe.grid[: self.grid]
 
 
 DEFAULT_PROTOCOL = Protocol()
@@ -101,8 +102,12 @@ def chosen_index(scores: list[float]) -> int:
 
 def selection_record(protocol: Protocol, dev_size: int, configs: list[dict], scores: list[float], chosen: int) -> dict:
     """A results line's `selection` (documented in experiments.store.PointResult)."""
-    return {"dev": protocol.dev, "dev_size": dev_size, "chosen": chosen,
-            "configs": [{**config, "dev_score": score} for config, score in zip(configs, scores)]}
+    return {
+        "dev": protocol.dev,
+        "dev_size": dev_size,
+        "chosen": chosen,
+        "configs": [{**config, "dev_score": score} for config, score in zip(configs, scores)],
+    }
 
 
 NO_SELECTION = {"dev": "none", "dev_size": 0}  # a point that trains nothing selects nothing

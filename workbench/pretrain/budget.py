@@ -5,6 +5,7 @@ config, so a budget is turned into steps once, up front: a throwaway copy of the
 corpus for a few seconds (after a warm-up that pays for CUDA's and Triton's first-call compilation), and the
 steps that fit the budget at that rate, less validation's share, go into the config like any other --steps.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,10 +29,11 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def measured_rate(model_cfg: LMConfig, cfg: PretrainConfig, train: torch.Tensor, mask_id: int, device: str,
-                  seconds: float) -> float:
+def measured_rate(
+    model_cfg: LMConfig, cfg: PretrainConfig, train: torch.Tensor, mask_id: int, device: str, seconds: float
+) -> float:
     """Training steps per second of this configuration on this device, timed for about `seconds`."""
-    training = Training.create(model_cfg, replace(cfg, steps=10 ** 6), mask_id, device)
+    training = Training.create(model_cfg, replace(cfg, steps=10**6), mask_id, device)
     for step in range(WARMUP_STEPS):
         training.step(train, step)
     synchronize(device)
@@ -48,8 +50,15 @@ def steps_for_budget(rate: float, budget_seconds: float) -> int:
     return max(ROUND_TO, int(rate * budget_seconds * (1 - VALIDATION_SHARE)) // ROUND_TO * ROUND_TO)
 
 
-def calibrated_config(model_cfg: LMConfig, cfg: PretrainConfig, corpus: Corpus, vocab: Vocabulary, device: str,
-                      budget_seconds: float, calibrate_seconds: float = 10.0) -> tuple[PretrainConfig, float]:
+def calibrated_config(
+    model_cfg: LMConfig,
+    cfg: PretrainConfig,
+    corpus: Corpus,
+    vocab: Vocabulary,
+    device: str,
+    budget_seconds: float,
+    calibrate_seconds: float = 10.0,
+) -> tuple[PretrainConfig, float]:
     """(cfg with the steps that fit the budget, the measured steps/s)."""
     model_cfg.vocab_size = len(vocab)
     train, _ = streams(corpus, vocab)

@@ -1,5 +1,6 @@
 """Pretraining by name: a corpus name and configs in, a finished folder out (the artifact cache's by default),
 in one process or `nproc` local ones."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -22,9 +23,17 @@ from workbench.pretrain.options import PretrainConfig
 CPU_CORE_FLOPS = {"transformer": 25e9, "lstm": 34e9}
 
 
-def pretrain_cached(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, out: Path | None = None,
-                    device: str = "cpu", progress: bool = True, vocab: Vocabulary | None = None,
-                    nproc: int = 1, time_budget: float | None = None) -> tuple[Path, dict]:
+def pretrain_cached(
+    model_cfg: LMConfig,
+    cfg: PretrainConfig,
+    corpus_name: str,
+    out: Path | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+    vocab: Vocabulary | None = None,
+    nproc: int = 1,
+    time_budget: float | None = None,
+) -> tuple[Path, dict]:
     """Pretrain into `out`, or into the artifact cache keyed by (corpus, vocabulary, config), in `nproc` local
     processes (DDP; the config's batch is the global batch, so the cache key does not depend on nproc).
     With `time_budget` (seconds) the steps are those that fit it on this device (`budget`), not cfg's."""
@@ -38,8 +47,15 @@ def pretrain_cached(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, 
         cfg, _ = calibrated_config(model_cfg, cfg, corpus, vocab, device, time_budget)
     description = folder.run_description(model_cfg, cfg, corpus_name, vocab)
     if out is None:
-        out = artifact_dir("backbone", {"model": model_cfg.to_dict(), "pretrain": asdict(cfg), "corpus": corpus_name,
-                                        "vocab": vocab.fingerprint()})
+        out = artifact_dir(
+            "backbone",
+            {
+                "model": model_cfg.to_dict(),
+                "pretrain": asdict(cfg),
+                "corpus": corpus_name,
+                "vocab": vocab.fingerprint(),
+            },
+        )
         if device == "cpu" and folder.finished_result(Path(out), description) is None:
             warn_cpu_cost(model_cfg, cfg, corpus_name)
     if nproc == 1:
@@ -56,10 +72,12 @@ def warn_cpu_cost(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str) ->
     minutes = flops / CPU_CORE_FLOPS[model_cfg.arch] / 60
     cost = f"about {minutes:,.0f} minutes" if minutes >= 1 else "under a minute"
     tokens = cfg.steps * cfg.batch_size * cfg.seq_len
-    print(f"workbench: warning: no {model_cfg.arch} {model_cfg.objective} backbone for corpus {corpus_name} is shipped "
-          f"or cached: pretraining one now on the CPU ({cfg.steps:,} steps, {tokens:,} tokens, {flops:.1e} FLOPs): "
-          f"{cost} on one core. It is cached for later runs; on a GPU it takes minutes.",
-          flush=True)
+    print(
+        f"workbench: warning: no {model_cfg.arch} {model_cfg.objective} backbone for corpus {corpus_name} is shipped "
+        f"or cached: pretraining one now on the CPU ({cfg.steps:,} steps, {tokens:,} tokens, {flops:.1e} FLOPs): "
+        f"{cost} on one core. It is cached for later runs; on a GPU it takes minutes.",
+        flush=True,
+    )
 
 
 def pretrain_worker(model_cfg, cfg, corpus_name: str, out, device: str, progress: bool) -> None:

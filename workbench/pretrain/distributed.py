@@ -1,5 +1,6 @@
 """DDP plumbing for pretraining: ranks, the even split of a global batch, the loss weighting that keeps the
 one-process gradient, and local process groups (`launch`) or torchrun's (`process_group`)."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,10 @@ def rank_and_world() -> tuple[int, int]:
 def check_world(batch_size: int, world: int) -> None:
     """Every rank takes an equal share of each global batch, so the batch must split evenly."""
     if batch_size % world:
-        raise WorkbenchError(f"--batch-size {batch_size} does not split over {world} processes (--nproc or torchrun's "
-                             f"--nproc-per-node); pick a batch size divisible by the process count")
+        raise WorkbenchError(
+            f"--batch-size {batch_size} does not split over {world} processes (--nproc or torchrun's "
+            f"--nproc-per-node); pick a batch size divisible by the process count"
+        )
 
 
 def shard(batch: dict, rank: int, world: int) -> dict:
@@ -44,8 +47,9 @@ def global_mean(loss: torch.Tensor, n_targets: int, world: int) -> tuple[float, 
     """
     if world == 1:
         return 1.0, loss.item()
-    totals = torch.tensor([float(n_targets), loss.item() * n_targets if n_targets else 0.0],
-                          dtype=torch.float64, device=loss.device)
+    totals = torch.tensor(
+        [float(n_targets), loss.item() * n_targets if n_targets else 0.0], dtype=torch.float64, device=loss.device
+    )
     dist.all_reduce(totals)
     count, summed = totals.tolist()
     return n_targets * world / count, summed / count
@@ -67,8 +71,10 @@ def process_group(device: str):
     if device == "cuda":
         local = int(os.environ.get("LOCAL_RANK", "0"))
         if local >= torch.cuda.device_count():
-            raise WorkbenchError(f"LOCAL_RANK {local}: only {torch.cuda.device_count()} GPUs are visible; "
-                                 f"start at most one process per GPU")
+            raise WorkbenchError(
+                f"LOCAL_RANK {local}: only {torch.cuda.device_count()} GPUs are visible; "
+                f"start at most one process per GPU"
+            )
         torch.cuda.set_device(local)
         device = f"cuda:{local}"
     dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
@@ -99,8 +105,9 @@ def launch(nproc: int, fn, args: tuple) -> None:
 
 
 def _worker(rank: int, nproc: int, port: int, threads: int, errors, fn, args: tuple) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank),
-                      WORLD_SIZE=str(nproc))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(nproc)
+    )
     torch.set_num_threads(threads)
     try:
         fn(*args)

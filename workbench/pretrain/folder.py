@@ -1,14 +1,15 @@
 """A pretraining folder on disk; the one module that reads or writes its files.
 
-    config.json          what the run is (`run_description`), its sizes, tokens and FLOPs per step, the unigram bar
-    vocab.json           its vocabulary
-    log.jsonl            one validation record per line, appended; a kept checkpoint's record names its file
-    checkpoints/         step_NNNNNNN.safetensors, kept at log-spaced steps (the compute axis)
-    last.safetensors     what a resume loads: the weights ...
-    last.state.pt        ... and the optimizer, schedule, step and seconds (a weights_only torch file)
-    model.safetensors    the final weights (float32; float16 after `save_half`, for shipping); with final.json (the
-                         last record) and provenance.json when done
+config.json          what the run is (`run_description`), its sizes, tokens and FLOPs per step, the unigram bar
+vocab.json           its vocabulary
+log.jsonl            one validation record per line, appended; a kept checkpoint's record names its file
+checkpoints/         step_NNNNNNN.safetensors, kept at log-spaced steps (the compute axis)
+last.safetensors     what a resume loads: the weights ...
+last.state.pt        ... and the optimizer, schedule, step and seconds (a weights_only torch file)
+model.safetensors    the final weights (float32; float16 after `save_half`, for shipping); with final.json (the
+                     last record) and provenance.json when done
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,12 @@ MODEL, LAST_WEIGHTS, LAST_STATE, CHECKPOINTS = "model.safetensors", "last.safete
 
 def run_description(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, vocab: Vocabulary) -> dict:
     """What config.json must hold for a rerun to resume (or return) the run rather than refuse the folder."""
-    return {"model": model_cfg.to_dict(), "pretrain": asdict(cfg), "corpus": corpus_name,
-            "vocab_fingerprint": vocab.fingerprint()}
+    return {
+        "model": model_cfg.to_dict(),
+        "pretrain": asdict(cfg),
+        "corpus": corpus_name,
+        "vocab_fingerprint": vocab.fingerprint(),
+    }
 
 
 def finished_result(out: Path, description: dict) -> dict | None:
@@ -92,8 +97,15 @@ def save_checkpoint(model: LanguageModel, optimizer, schedule, out: Path, record
         record["checkpoint"] = kept
     _save_tensors(model_tensors(model), out / LAST_WEIGHTS)
     with atomic_path(out / LAST_STATE) as tmp:
-        torch.save({"optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step,
-                    "seconds": record["seconds"]}, tmp)
+        torch.save(
+            {
+                "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(),
+                "step": step,
+                "seconds": record["seconds"],
+            },
+            tmp,
+        )
     with open(out / LOG, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(record) + "\n")
 
@@ -157,11 +169,21 @@ def write_provenance(folder, device: str, processes: int = 1) -> dict:
     """Who made model.safetensors and how: versions, hardware, processes, seed, compute, and its sha256 (checked by
     tests for the shipped checkpoint). Processes matter: a DDP run equals a one-process run to float rounding only."""
     meta, final = read_config(folder), read_final(folder)
-    record = {"sha256": sha256_of(Path(folder) / MODEL), "corpus": meta["corpus"],
-              "seed": meta["pretrain"]["seed"], "objective": meta["model"]["objective"], "arch": meta["model"]["arch"],
-              "steps": final["step"], "tokens": final["tokens"], "flops": final["flops"], "seconds": final["seconds"],
-              "val_loss": final["val_loss"], "unigram_val_loss": meta["unigram_val_loss"], "processes": processes,
-              "environment": environment(device)}
+    record = {
+        "sha256": sha256_of(Path(folder) / MODEL),
+        "corpus": meta["corpus"],
+        "seed": meta["pretrain"]["seed"],
+        "objective": meta["model"]["objective"],
+        "arch": meta["model"]["arch"],
+        "steps": final["step"],
+        "tokens": final["tokens"],
+        "flops": final["flops"],
+        "seconds": final["seconds"],
+        "val_loss": final["val_loss"],
+        "unigram_val_loss": meta["unigram_val_loss"],
+        "processes": processes,
+        "environment": environment(device),
+    }
     write_json(Path(folder) / PROVENANCE, record)
     return record
 
@@ -170,28 +192,35 @@ def load_model(folder, expected_vocab: Vocabulary | None = None, checkpoint: str
     """(model, vocabulary, meta) from a pretraining folder; one-line errors for mismatches and damage."""
     folder = Path(folder)
     if not (folder / CONFIG).is_file():
-        raise WorkbenchError(f"{folder}: not a pretrained model folder (no config.json); "
-                             f"run `workbench pretrain --out {folder}`")
+        raise WorkbenchError(
+            f"{folder}: not a pretrained model folder (no config.json); run `workbench pretrain --out {folder}`"
+        )
     meta = read_config(folder)
     vocab = Vocabulary.load(folder / VOCAB)
     if vocab.fingerprint() != meta["vocab_fingerprint"]:
         raise WorkbenchError(f"{folder}/vocab.json does not match the vocabulary the model was trained with")
     if expected_vocab is not None and expected_vocab.fingerprint() != vocab.fingerprint():
-        raise WorkbenchError(f"{folder}: pretrained on another vocabulary (corpus {meta['corpus']!r}); "
-                             f"pretrain on this task's corpus or pass --corpus {meta['corpus']}")
+        raise WorkbenchError(
+            f"{folder}: pretrained on another vocabulary (corpus {meta['corpus']!r}); "
+            f"pretrain on this task's corpus or pass --corpus {meta['corpus']}"
+        )
     model = LanguageModel(LMConfig.from_dict(meta["model"]))
     path = folder / checkpoint
     try:
         state = load_file(str(path))
     except FileNotFoundError:
-        raise WorkbenchError(f"{path}: missing; the pretraining has not finished "
-                             f"(rerun the same `workbench pretrain` to resume)") from None
+        raise WorkbenchError(
+            f"{path}: missing; the pretraining has not finished (rerun the same `workbench pretrain` to resume)"
+        ) from None
     except Exception as exc:  # safetensors raises its own error types for damaged files
-        raise WorkbenchError(f"{path}: damaged or truncated checkpoint ({exc}); "
-                             f"delete it and rerun `workbench pretrain`") from None
+        raise WorkbenchError(
+            f"{path}: damaged or truncated checkpoint ({exc}); delete it and rerun `workbench pretrain`"
+        ) from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [m for m in missing if not (model.cfg.tie_embeddings and m == "head.weight")]
     if missing or unexpected:
-        raise WorkbenchError(f"{path}: checkpoint does not fit the config in config.json "
-                             f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+        raise WorkbenchError(
+            f"{path}: checkpoint does not fit the config in config.json "
+            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     return model, vocab, meta

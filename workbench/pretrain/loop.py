@@ -5,6 +5,7 @@ generators seeded with (seed, s), so a run resumed from its last checkpoint comp
 uninterrupted run would have. On several processes every rank draws the same global batch and noise, trains
 on its slice, and rank 0 alone writes, so the loss curve is the one-process curve.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,7 +45,7 @@ def token_stream(documents, vocab: Vocabulary) -> torch.Tensor:
 
 def sample_blocks(stream: torch.Tensor, batch_size: int, seq_len: int, generator: torch.Generator) -> torch.Tensor:
     starts = torch.randint(0, len(stream) - seq_len, (batch_size,), generator=generator)
-    return torch.stack([stream[s:s + seq_len] for s in starts.tolist()])
+    return torch.stack([stream[s : s + seq_len] for s in starts.tolist()])
 
 
 def log_spaced_steps(total: int, first: int = 32) -> list[int]:
@@ -89,10 +90,11 @@ class Training:
     def create(cls, model_cfg: LMConfig, cfg: PretrainConfig, mask_id: int, device: str) -> Training:
         torch.manual_seed(cfg.seed)
         model = LanguageModel(model_cfg).to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                      betas=(0.9, 0.98))
-        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
-            (s + 1) / cfg.warmup, 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lambda s: min((s + 1) / cfg.warmup, 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))),
+        )
         rank, world = rank_and_world()
         return cls(model, optimizer, schedule, ObjectiveLoss(model), cfg, mask_id, rank, world)
 
@@ -114,8 +116,16 @@ class Training:
         return step_loss
 
 
-def pretrain(model_cfg: LMConfig, cfg: PretrainConfig, corpus: Corpus, corpus_name: str, vocab: Vocabulary, out,
-             device: str = "cpu", progress: bool = True) -> dict:
+def pretrain(
+    model_cfg: LMConfig,
+    cfg: PretrainConfig,
+    corpus: Corpus,
+    corpus_name: str,
+    vocab: Vocabulary,
+    out,
+    device: str = "cpu",
+    progress: bool = True,
+) -> dict:
     """Train (or resume) into `out`; returns the final metrics. Writes model.safetensors when done.
 
     Inside a torch.distributed group (`process_group`) every rank calls this with the same arguments: all draw
@@ -139,18 +149,32 @@ def pretrain(model_cfg: LMConfig, cfg: PretrainConfig, corpus: Corpus, corpus_na
     step, elapsed = folder.resume(out, model, training.optimizer, training.schedule, device)
     if world > 1:  # DDP's constructor is a collective, so no rank writes the checkpoint before all have read it
         training.loss_fn = torch.nn.parallel.DistributedDataParallel(
-            training.loss_fn, device_ids=[torch.device(device)] if device.startswith("cuda") else None)
+            training.loss_fn, device_ids=[torch.device(device)] if device.startswith("cuda") else None
+        )
     train, valid = streams(corpus, vocab)
     flops_step = flops_per_step(model, cfg, TARGETS_PER_TOKEN[model_cfg.objective])
     tokens_step = cfg.batch_size * cfg.seq_len
     if rank == 0:
-        folder.write_config(out, {**description, "n_params": model.n_params(False),
-                                  "n_params_non_embedding": model.n_params(True), "flops_per_step": flops_step,
-                                  "tokens_per_step": tokens_step, "precision": precision(device),
-                                  "unigram_val_loss": unigram_cross_entropy(train, valid, len(vocab))})
+        folder.write_config(
+            out,
+            {
+                **description,
+                "n_params": model.n_params(False),
+                "n_params_non_embedding": model.n_params(True),
+                "flops_per_step": flops_step,
+                "tokens_per_step": tokens_step,
+                "precision": precision(device),
+                "unigram_val_loss": unigram_cross_entropy(train, valid, len(vocab)),
+            },
+        )
     keep = set(log_spaced_steps(cfg.steps))
-    bar = tqdm(total=cfg.steps, initial=step, disable=not progress or rank > 0, desc=f"pretrain {model_cfg.objective}",
-               unit="step")
+    bar = tqdm(
+        total=cfg.steps,
+        initial=step,
+        disable=not progress or rank > 0,
+        desc=f"pretrain {model_cfg.objective}",
+        unit="step",
+    )
     model.train()
     running, started = [], time.perf_counter() - elapsed
     while step < cfg.steps:
@@ -162,12 +186,20 @@ def pretrain(model_cfg: LMConfig, cfg: PretrainConfig, corpus: Corpus, corpus_na
         bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{step * tokens_step / max(seconds, 1e-9):,.0f}")
         if step % cfg.eval_every == 0 or step in keep:
             if rank == 0:
-                record = {"step": step, "tokens": step * tokens_step, "flops": step * flops_step, "seconds": seconds,
-                          "train_loss": sum(running) / len(running), **validate(model, valid, cfg, vocab.mask_id)}
+                record = {
+                    "step": step,
+                    "tokens": step * tokens_step,
+                    "flops": step * flops_step,
+                    "seconds": seconds,
+                    "train_loss": sum(running) / len(running),
+                    **validate(model, valid, cfg, vocab.mask_id),
+                }
                 folder.save_checkpoint(model, training.optimizer, training.schedule, out, record, step in keep)
                 if progress:
-                    bar.write(f"step {step}: train {record['train_loss']:.3f}  val {record['val_loss']:.3f}  "
-                              f"acc {record['val_accuracy']:.3f}")
+                    bar.write(
+                        f"step {step}: train {record['train_loss']:.3f}  val {record['val_loss']:.3f}  "
+                        f"acc {record['val_accuracy']:.3f}"
+                    )
             running = []
             barrier(world)
     bar.close()

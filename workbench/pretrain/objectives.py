@@ -1,4 +1,5 @@
 """The pretraining objectives (MLM, CLM, PLM) as batches and losses, their compute in FLOPs, and validation."""
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,9 @@ def batch_loss(model: LanguageModel, batch: dict, exact_loss: bool = False):
     return loss, gold.numel(), (logits.argmax(-1) == gold).sum().item()
 
 
-def lm_loss(model: LanguageModel, ids: torch.Tensor, generator: torch.Generator, mask_id: int,
-            exact_loss: bool = False):
+def lm_loss(
+    model: LanguageModel, ids: torch.Tensor, generator: torch.Generator, mask_id: int, exact_loss: bool = False
+):
     """(mean loss over targets, number of targets, number predicted right) for the model's objective."""
     return batch_loss(model, objective_batch(model.cfg, ids, generator, mask_id), exact_loss)
 
@@ -107,7 +109,7 @@ def validate(model: LanguageModel, valid: torch.Tensor, cfg: PretrainConfig, mas
     blocks = valid[: n_blocks * cfg.seq_len].view(n_blocks, cfg.seq_len)
     total_loss = total_targets = total_correct = 0.0
     for i in range(0, n_blocks, cfg.batch_size):
-        loss, n, correct = lm_loss(model, blocks[i:i + cfg.batch_size], generator, mask_id, exact_loss=True)
+        loss, n, correct = lm_loss(model, blocks[i : i + cfg.batch_size], generator, mask_id, exact_loss=True)
         total_loss += loss.item() * n
         total_targets += n
         total_correct += correct

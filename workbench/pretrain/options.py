@@ -1,5 +1,6 @@
 """What a pretraining run is, as data: the options a user states (with the defaults that `workbench pretrain`
 and the default backbones share), their one validation, and the model and training configs they give."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -65,8 +66,11 @@ class PretrainOptions:
 
     def validate(self) -> None:
         """One-line errors naming the CLI option at fault."""
-        for option, value, allowed in (("objective", self.objective, OBJECTIVES), ("arch", self.arch, ARCHS),
-                                       ("positions", self.positions, POSITIONS)):
+        for option, value, allowed in (
+            ("objective", self.objective, OBJECTIVES),
+            ("arch", self.arch, ARCHS),
+            ("positions", self.positions, POSITIONS),
+        ):
             if value not in allowed:
                 raise WorkbenchError(f"--{option} {value!r}: use one of {', '.join(allowed)}")
         for option in SIZES:
@@ -74,22 +78,37 @@ class PretrainOptions:
             if value is not None and value < 1:
                 raise WorkbenchError(f"--{option.replace('_', '-')} {value}: must be a positive whole number")
         if self.d_model % self.heads:
-            raise WorkbenchError(f"--d-model {self.d_model} is not divisible by --heads {self.heads}; "
-                                 f"pick sizes that divide")
+            raise WorkbenchError(
+                f"--d-model {self.d_model} is not divisible by --heads {self.heads}; pick sizes that divide"
+            )
         if self.arch == "lstm" and self.objective != "clm":
             raise WorkbenchError(f"--arch lstm trains a causal LM: use --objective clm (not {self.objective})")
         if self.arch == "lstm" and self.tie_embeddings and (self.lstm_hidden or 2 * self.d_model) != self.d_model:
-            raise WorkbenchError(f"--tie-embeddings with --arch lstm needs --lstm-hidden equal to --d-model "
-                                 f"({self.d_model}): the output layer is the input embedding")
+            raise WorkbenchError(
+                f"--tie-embeddings with --arch lstm needs --lstm-hidden equal to --d-model "
+                f"({self.d_model}): the output layer is the input embedding"
+            )
 
     def configs(self) -> tuple[LMConfig, PretrainConfig]:
         """(model config, training config), validated; the model's vocab_size is set once the vocabulary is built."""
         self.validate()
-        transformer = TransformerConfig(d_model=self.d_model, n_layers=self.layers, n_heads=self.heads, d_ff=self.d_ff,
-                                        positions=self.positions, max_len=max(256, self.seq_len))
-        model = LMConfig(objective=self.objective, arch=self.arch, tie_embeddings=self.tie_embeddings,
-                         transformer=transformer, lstm_hidden=self.lstm_hidden or self.d_model * 2,
-                         lstm_layers=self.lstm_layers)
+        transformer = TransformerConfig(
+            d_model=self.d_model,
+            n_layers=self.layers,
+            n_heads=self.heads,
+            d_ff=self.d_ff,
+            positions=self.positions,
+            max_len=max(256, self.seq_len),
+        )
+        model = LMConfig(
+            objective=self.objective,
+            arch=self.arch,
+            tie_embeddings=self.tie_embeddings,
+            transformer=transformer,
+            lstm_hidden=self.lstm_hidden or self.d_model * 2,
+            lstm_layers=self.lstm_layers,
+        )
         steps = self.steps or default_steps(self.corpus)
-        return model, PretrainConfig(steps=steps, batch_size=self.batch_size, seq_len=self.seq_len, lr=self.lr,
-                                     seed=self.seed)
+        return model, PretrainConfig(
+            steps=steps, batch_size=self.batch_size, seq_len=self.seq_len, lr=self.lr, seed=self.seed
+        )

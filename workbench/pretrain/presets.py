@@ -24,6 +24,7 @@ batch that keeps an H200 busy at this width), lr 1e-3 with the loop's warmup and
 Steps are the GPU session's to set from a time budget (`--time-budget`); the number here is what a run without
 a budget does, recorded in each folder's config, so `--preset NAME --steps N` remakes a run exactly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -32,8 +33,18 @@ from workbench.errors import WorkbenchError
 from workbench.pretrain.options import PretrainOptions
 
 SHIP_LIMIT_BYTES = 30_000_000  # what data/pretrained/ may hold per backbone, in half precision (issue #15)
-_REAL_TEXT = PretrainOptions(corpus="imdb", steps=20_000, batch_size=128, seq_len=256, d_model=192, layers=6,
-                             heads=3, d_ff=768, tie_embeddings=True, lr=1e-3)
+_REAL_TEXT = PretrainOptions(
+    corpus="imdb",
+    steps=20_000,
+    batch_size=128,
+    seq_len=256,
+    d_model=192,
+    layers=6,
+    heads=3,
+    d_ff=768,
+    tie_embeddings=True,
+    lr=1e-3,
+)
 
 
 @dataclass(frozen=True)
@@ -43,18 +54,23 @@ class Preset:
 
 
 PRESETS = {
-    "imdb-clm": Preset(replace(_REAL_TEXT, objective="clm"),
-                       "GPT-style causal LM, d 192, 6 layers, tied output (28.6 MB in fp16)"),
-    "imdb-clm-deep": Preset(replace(_REAL_TEXT, objective="clm", d_model=160, layers=12, heads=5, d_ff=640),
-                            "the CLM deeper and narrower: d 160, 12 layers, tied (26.8 MB)"),
-    "imdb-clm-untied": Preset(replace(_REAL_TEXT, objective="clm", d_model=112, heads=2, d_ff=448,
-                                      tie_embeddings=False),
-                              "the CLM with its own output layer at the same bytes: d 112, 6 layers (28.9 MB)"),
+    "imdb-clm": Preset(
+        replace(_REAL_TEXT, objective="clm"), "GPT-style causal LM, d 192, 6 layers, tied output (28.6 MB in fp16)"
+    ),
+    "imdb-clm-deep": Preset(
+        replace(_REAL_TEXT, objective="clm", d_model=160, layers=12, heads=5, d_ff=640),
+        "the CLM deeper and narrower: d 160, 12 layers, tied (26.8 MB)",
+    ),
+    "imdb-clm-untied": Preset(
+        replace(_REAL_TEXT, objective="clm", d_model=112, heads=2, d_ff=448, tie_embeddings=False),
+        "the CLM with its own output layer at the same bytes: d 112, 6 layers (28.9 MB)",
+    ),
     "imdb-mlm": Preset(replace(_REAL_TEXT, objective="mlm"), "BERT-style masked LM, the size of imdb-clm"),
     "imdb-plm": Preset(replace(_REAL_TEXT, objective="plm"), "XLNet-style permutation LM, the size of imdb-clm"),
-    "imdb-lstm": Preset(replace(_REAL_TEXT, arch="lstm", objective="clm", d_model=208, heads=4, lstm_hidden=208,
-                                lstm_layers=3),
-                        "ULMFiT-style LSTM LM: 3 layers of 208, tied (27.2 MB)"),
+    "imdb-lstm": Preset(
+        replace(_REAL_TEXT, arch="lstm", objective="clm", d_model=208, heads=4, lstm_hidden=208, lstm_layers=3),
+        "ULMFiT-style LSTM LM: 3 layers of 208, tied (27.2 MB)",
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 """How the report writes numbers: scores to 3 decimals, counts with separators, FLOPs in
 scientific notation, interval cells, labels-to-match cells, settings rows."""
+
 from __future__ import annotations
 
 import json
@@ -54,4 +55,3 @@ def match_cell(m, sizes_a) -> str:
 
 def _value_text(v) -> str:
     return v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
-

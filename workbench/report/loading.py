@@ -1,4 +1,5 @@
 """A finished comparison run folder, read once into what every part of a report needs."""
+
 from __future__ import annotations
 
 import json
@@ -37,18 +38,35 @@ def load_run(folder) -> dict:
         keys = [k for r in results for k in (r.metrics.get("test") or {}) if "[" not in k]
         metric = keys[0] if keys else "accuracy"
     task = config.get("task") or next((r.task for r in results if r.task), "task")
-    return {"folder": folder, "name": folder.resolve().name, "results": results, "warnings": warnings,
-            "config": config, "environment": environment, "prepared": prepared if isinstance(prepared, dict) else {},
-            "timings": timings if isinstance(timings, dict) else {}, "metric": metric, "task": str(task),
-            "corpus": str(config.get("corpus", "unknown corpus")),
-            "summaries": {s: stats.summarize(results, s, metric) for s in SPLITS}}
+    return {
+        "folder": folder,
+        "name": folder.resolve().name,
+        "results": results,
+        "warnings": warnings,
+        "config": config,
+        "environment": environment,
+        "prepared": prepared if isinstance(prepared, dict) else {},
+        "timings": timings if isinstance(timings, dict) else {},
+        "metric": metric,
+        "task": str(task),
+        "corpus": str(config.get("corpus", "unknown corpus")),
+        "summaries": {s: stats.summarize(results, s, metric) for s in SPLITS},
+    }
 
 
 def pretraining_of(run, pipeline) -> dict:
     info = (run["prepared"].get(pipeline) or {}) if isinstance(run["prepared"].get(pipeline), dict) else {}
     pre = info.get("pretraining")
     if not isinstance(pre, dict):
-        pre = next((r.pretraining for r in run["results"] if r.pipeline == pipeline
-                    and isinstance(r.pretraining, dict) and r.kind == "curve"), None) or {}
+        pre = (
+            next(
+                (
+                    r.pretraining
+                    for r in run["results"]
+                    if r.pipeline == pipeline and isinstance(r.pretraining, dict) and r.kind == "curve"
+                ),
+                None,
+            )
+            or {}
+        )
     return pre
-

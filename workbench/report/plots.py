@@ -4,6 +4,7 @@ Matplotlib with the Agg backend (no display needed). Every pipeline gets its own
 line style, not only a colour, so a grayscale print still tells the lines apart. Each figure is
 saved as PNG (dpi 120, embedded in the HTML page) and SVG (for papers and slides).
 """
+
 from __future__ import annotations
 
 import math
@@ -23,8 +24,11 @@ DPI = 120
 
 def style(i: int) -> dict:
     """Marker, line style and colour of the i-th pipeline (distinct in grayscale too)."""
-    return {"marker": MARKERS[i % len(MARKERS)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
-            "color": COLORS[i % len(COLORS)]}
+    return {
+        "marker": MARKERS[i % len(MARKERS)],
+        "linestyle": LINESTYLES[i % len(LINESTYLES)],
+        "color": COLORS[i % len(COLORS)],
+    }
 
 
 def _label(text) -> str:
@@ -54,8 +58,9 @@ def _size_ticks(ax, sizes) -> None:
     ax.set_xticks(sizes, [str(n) for n in sizes])
 
 
-def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pipelines=None,
-                labels: dict | None = None) -> list[Path] | None:
+def plot_curves(
+    summaries_by_split: dict, path_stem, task: str, metric: str, pipelines=None, labels: dict | None = None
+) -> list[Path] | None:
     """Score vs number of labels n (log axis), one panel per split side by side.
 
     summaries_by_split: {split: summary from `stats.summarize`}, e.g. {"test": ..., "shifted": ...};
@@ -79,11 +84,21 @@ def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pip
                 continue
             e = [summary[(pipeline, n)] for n in ns]
             st = style(i)
-            ax.fill_between(ns, [x["ci_low"] for x in e], [x["ci_high"] for x in e], color=st["color"], alpha=0.15,
-                            linewidth=0)
-            ax.plot(ns, [x["mean"] for x in e], label=_label((labels or {}).get(pipeline, pipeline)),
-                    marker=st["marker"], linestyle=st["linestyle"], color=st["color"], markersize=6, linewidth=1.6,
-                    markerfacecolor="white", markeredgewidth=1.4)
+            ax.fill_between(
+                ns, [x["ci_low"] for x in e], [x["ci_high"] for x in e], color=st["color"], alpha=0.15, linewidth=0
+            )
+            ax.plot(
+                ns,
+                [x["mean"] for x in e],
+                label=_label((labels or {}).get(pipeline, pipeline)),
+                marker=st["marker"],
+                linestyle=st["linestyle"],
+                color=st["color"],
+                markersize=6,
+                linewidth=1.6,
+                markerfacecolor="white",
+                markeredgewidth=1.4,
+            )
         if split == "test":
             draw_anchors(ax, task, stats.sizes_of(summary))  # published results at full data, where they fall
         _size_ticks(ax, stats.sizes_of(summary))
@@ -96,13 +111,21 @@ def plot_curves(summaries_by_split: dict, path_stem, task: str, metric: str, pip
         more = [(h, n) for h, n in zip(*ax.get_legend_handles_labels()) if n not in names]
         handles, names = handles + [h for h, _ in more], names + [n for _, n in more]
     fig.tight_layout()
-    fig.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=True,
-               ncol=1 if len(panels) == 1 else 2)
+    fig.legend(
+        handles,
+        names,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        fontsize=8,
+        frameon=True,
+        ncol=1 if len(panels) == 1 else 2,
+    )
     return _save(fig, path_stem)
 
 
-def plot_budgets(results, path_stem, metric: str, static_points, split: str = "test", task: str | None = None,
-                 pipelines=None):
+def plot_budgets(
+    results, path_stem, metric: str, static_points, split: str = "test", task: str | None = None, pipelines=None
+):
     """Downstream score at a fixed n vs pretraining FLOPs (log x), for the "budget" results.
 
     Each pretrained pipeline with budget results: mean ± 95% CI over seeds at each checkpoint's
@@ -127,8 +150,18 @@ def plot_budgets(results, path_stem, metric: str, static_points, split: str = "t
         xs = [f for f, _ in points]
         ys = [e["mean"] for _, e in points]
         err = [[e["mean"] - e["ci_low"] for _, e in points], [e["ci_high"] - e["mean"] for _, e in points]]
-        ax.errorbar(xs, ys, yerr=err, label=_label(f"{pipeline} (n={n})"), marker=st["marker"], linestyle=st["linestyle"],
-                    color=st["color"], capsize=3, markerfacecolor="white", markeredgewidth=1.4)
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=err,
+            label=_label(f"{pipeline} (n={n})"),
+            marker=st["marker"],
+            linestyle=st["linestyle"],
+            color=st["color"],
+            capsize=3,
+            markerfacecolor="white",
+            markeredgewidth=1.4,
+        )
     static_points = static_points or {}
     all_x += [p["flops"] for p in static_points.values() if p.get("flops")]
     for pipeline, point in static_points.items():
@@ -140,13 +173,35 @@ def plot_budgets(results, path_stem, metric: str, static_points, split: str = "t
         n_note = f", n={point['n']}" if point.get("n") is not None else ""
         if flops:
             err = [[point["mean"] - point["ci_low"]], [point["ci_high"] - point["mean"]]]
-            ax.errorbar([flops], [point["mean"]], yerr=err, marker=st["marker"], color=st["color"], capsize=3,
-                        linestyle="none", markerfacecolor="white", markeredgewidth=1.4)
-            ax.annotate(_label(f"{pipeline}{n_note}"), (flops, point["mean"]), textcoords="offset points", xytext=(4, 5),
-                        fontsize=8, color=st["color"])
+            ax.errorbar(
+                [flops],
+                [point["mean"]],
+                yerr=err,
+                marker=st["marker"],
+                color=st["color"],
+                capsize=3,
+                linestyle="none",
+                markerfacecolor="white",
+                markeredgewidth=1.4,
+            )
+            ax.annotate(
+                _label(f"{pipeline}{n_note}"),
+                (flops, point["mean"]),
+                textcoords="offset points",
+                xytext=(4, 5),
+                fontsize=8,
+                color=st["color"],
+            )
         else:
-            ax.annotate(_label(f"{pipeline}{n_note} (no pretraining)"), (0.01, point["mean"]), xycoords=("axes fraction", "data"),
-                        textcoords="offset points", xytext=(0, 4), fontsize=8, color=st["color"])
+            ax.annotate(
+                _label(f"{pipeline}{n_note} (no pretraining)"),
+                (0.01, point["mean"]),
+                xycoords=("axes fraction", "data"),
+                textcoords="offset points",
+                xytext=(0, 4),
+                fontsize=8,
+                color=st["color"],
+            )
     ax.set_xscale("log")
     if all_x:
         ax.set_xlim(min(all_x) / 3, max(all_x) * 3)

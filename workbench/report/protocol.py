@@ -5,6 +5,7 @@ and what each pipeline's model pretrained (prepared.json's `parameters`).
 Every field is read defensively: runs written before few-shot selection record none of it, and
 they selected every point on the whole dev split, so they count as oracle dev selection too.
 """
+
 from __future__ import annotations
 
 from workbench.report import stats
@@ -36,8 +37,11 @@ def dev_cells(run, pipeline: str, sizes: list[int]) -> list[str]:
     """Per n, which dev the pipeline's points selected on and its size (a range over seeds)."""
     cells = []
     for n in sizes:
-        selections = [selection_of(r) for r in run["results"]
-                      if r.kind == "curve" and r.pipeline == pipeline and r.n == n and selection_of(r)]
+        selections = [
+            selection_of(r)
+            for r in run["results"]
+            if r.kind == "curve" and r.pipeline == pipeline and r.n == n and selection_of(r)
+        ]
         modes = sorted({str(s.get("dev")) for s in selections})
         dev_sizes = sorted({s["dev_size"] for s in selections if isinstance(s.get("dev_size"), int)})
         if not selections:
@@ -52,22 +56,31 @@ def dev_cells(run, pipeline: str, sizes: list[int]) -> list[str]:
 def grid_of(run, pipeline: str) -> dict | None:
     """The configurations the pipeline's trained points tried: {"size": configurations per point (a
     range), "values": {setting: sorted values}, "chosen": {configuration index: points}}; None if unrecorded."""
-    tried = [selection_of(r) for r in run["results"] if r.kind == "curve" and r.pipeline == pipeline
-             and isinstance(selection_of(r).get("configs"), list) and selection_of(r)["configs"]]
+    tried = [
+        selection_of(r)
+        for r in run["results"]
+        if r.kind == "curve"
+        and r.pipeline == pipeline
+        and isinstance(selection_of(r).get("configs"), list)
+        and selection_of(r)["configs"]
+    ]
     if not tried:
         return None
     values: dict[str, set] = {}
     chosen: dict[int, int] = {}
     for selection in tried:
         for config in selection["configs"]:
-            for key, value in (config.items() if isinstance(config, dict) else ()):
+            for key, value in config.items() if isinstance(config, dict) else ():
                 if key != "dev_score" and isinstance(value, (int, float, str)):
                     values.setdefault(key, set()).add(value)
         if isinstance(selection.get("chosen"), int):
             chosen[selection["chosen"]] = chosen.get(selection["chosen"], 0) + 1
     sizes = sorted({len(s["configs"]) for s in tried})
-    return {"size": sizes, "values": {k: sorted(v, key=lambda x: (isinstance(x, str), x)) for k, v in values.items()},
-            "chosen": dict(sorted(chosen.items()))}
+    return {
+        "size": sizes,
+        "values": {k: sorted(v, key=lambda x: (isinstance(x, str), x)) for k, v in values.items()},
+        "chosen": dict(sorted(chosen.items())),
+    }
 
 
 def grid_text(grid: dict | None) -> str:
@@ -134,17 +147,26 @@ def protocol_lines(run) -> list[str]:
     and when a difference counts as resolved."""
     dev = run["config"].get("dev")
     if oracle(run):
-        why = ('the run\'s config says dev = "full"' if dev == "full" else
-               "the run records no dev setting: it was written before few-shot selection, when every point "
-               "selected on the whole dev split")
-        lines = [f"{ORACLE.capitalize()}: every trained point early-stopped, kept its best state and chose its "
-                 f"configuration on the whole dev split ({why}), far more labels than the point's n; few-shot "
-                 "results selected this way are overstated (Perez, Kiela & Cho 2021)."]
+        why = (
+            'the run\'s config says dev = "full"'
+            if dev == "full"
+            else "the run records no dev setting: it was written before few-shot selection, when every point "
+            "selected on the whole dev split"
+        )
+        lines = [
+            f"{ORACLE.capitalize()}: every trained point early-stopped, kept its best state and chose its "
+            f"configuration on the whole dev split ({why}), far more labels than the point's n; few-shot "
+            "results selected this way are overstated (Perez, Kiela & Cho 2021)."
+        ]
     else:
-        lines = [f"Few-shot dev selection (dev = {dev}): each trained point early-stopped, kept its best state and "
-                 "chose its configuration on its own dev subset, drawn from the dev split with about as many "
-                 "examples as its train subset (sizes per point below); points that train nothing use no dev."]
-    lines.append(f"Intervals: {stats.INTERVAL_METHOD}. A lead, a reversal or a labels-to-match is stated only "
-                 "where the difference is resolved: 95% intervals apart, or the paired t-test over seeds at "
-                 f"p < {stats.ALPHA}.")
+        lines = [
+            f"Few-shot dev selection (dev = {dev}): each trained point early-stopped, kept its best state and "
+            "chose its configuration on its own dev subset, drawn from the dev split with about as many "
+            "examples as its train subset (sizes per point below); points that train nothing use no dev."
+        ]
+    lines.append(
+        f"Intervals: {stats.INTERVAL_METHOD}. A lead, a reversal or a labels-to-match is stated only "
+        "where the difference is resolved: 95% intervals apart, or the paired t-test over seeds at "
+        f"p < {stats.ALPHA}."
+    )
     return lines

@@ -4,6 +4,7 @@ The steps live in their own modules: `loading` reads a run folder, `protocol` re
 were selected and what each model pretrained, `prose` writes the generated sentences, `document`
 builds the blocks (sections, tables, figures), `writers` writes HTML, Markdown and PDF.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,9 @@ from workbench.report.writers import Report, write_documents
 
 def _require_results(run):
     if not run["results"]:
-        raise WorkbenchError(f"{run['folder'] / RESULTS_FILE}: no readable results; run "
-                             f"`workbench compare --out {run['folder']}` first")
+        raise WorkbenchError(
+            f"{run['folder'] / RESULTS_FILE}: no readable results; run `workbench compare --out {run['folder']}` first"
+        )
 
 
 def write_report(folder, pdf: bool = True) -> Report:
@@ -32,9 +34,11 @@ def write_report(folder, pdf: bool = True) -> Report:
     _require_results(run)
     blocks = run_blocks(run, folder / "figures")
     title = protocol.qualified(f"{run['task']} on {run['corpus']}: data-efficiency report", run)
-    subtitle = (f"run {run['name']} · primary metric {run['metric']} · "
-                f"{len(stats.pipelines_of(run['summaries']['test']))} pipelines · {len(run['results'])} results · "
-                + (protocol.ORACLE if protocol.oracle(run) else "few-shot dev selection"))
+    subtitle = (
+        f"run {run['name']} · primary metric {run['metric']} · "
+        f"{len(stats.pipelines_of(run['summaries']['test']))} pipelines · {len(run['results'])} results · "
+        + (protocol.ORACLE if protocol.oracle(run) else "few-shot dev selection")
+    )
     return write_documents(folder, "report", title, subtitle, blocks, run["warnings"], pdf)
 
 

@@ -10,6 +10,7 @@ Conventions
 * A *summary* maps (pipeline, n) to {"mean", "sd", "ci_low", "ci_high", "k", "values", "seeds"}.
 * A *curve* is one pipeline's means by n: {n: mean} (`curve(summary, pipeline)` builds it).
 """
+
 from __future__ import annotations
 
 import math
@@ -183,6 +184,7 @@ def paired_comparison(results, pipeline_a: str, pipeline_b: str, n: int, split: 
     is possible);
     computed directly so that no RuntimeWarning is emitted.
     """
+
     def by_seed(pipeline):
         out = {}
         for r in results:
@@ -206,8 +208,15 @@ def paired_comparison(results, pipeline_a: str, pipeline_b: str, n: int, split: 
         if math.isfinite(sd) and sd > 1e-12 * max(1.0, abs(mean_diff)):
             t = mean_diff / (sd / math.sqrt(k))
             p = float(2 * _st.t.sf(abs(t), k - 1))
-    return {"mean_diff": mean_diff, "t": float(t), "p": float(p), "k": k, "wins_a": int((diffs > 0).sum()),
-            "seeds": seeds, "diffs": diffs.tolist()}
+    return {
+        "mean_diff": mean_diff,
+        "t": float(t),
+        "p": float(p),
+        "k": k,
+        "wins_a": int((diffs > 0).sum()),
+        "seeds": seeds,
+        "diffs": diffs.tolist(),
+    }
 
 
 def ci_overlap(summary, a: str, b: str, n: int) -> bool:
@@ -234,8 +243,9 @@ def separation(summary, results, a: str, b: str, n: int, split: str, metric: str
     elif significant:
         why = f"{test} < {ALPHA}"
     else:
-        why = (f"95% intervals overlap, {test}" if enough_seeds else "fewer than 2 seeds") + \
-            (f" (not below {ALPHA})" if math.isfinite(p) else "")
+        why = (f"95% intervals overlap, {test}" if enough_seeds else "fewer than 2 seeds") + (
+            f" (not below {ALPHA})" if math.isfinite(p) else ""
+        )
     return {"resolved": apart or significant, "apart": apart, "p": p, "why": why}
 
 
@@ -254,6 +264,7 @@ def overall_ranking(summary) -> list[str]:
     def score(p):
         ns = sorted(common) or sizes_of(summary, p)
         return float(np.mean([summary[(p, n)]["mean"] for n in ns]))
+
     return sorted(pipes, key=lambda p: (-score(p), str(p)))
 
 

@@ -3,6 +3,7 @@ base64 PNG: one file to mail or archive), its Markdown twin (figures as relative
 figures/), and a PDF printed from the HTML when wkhtmltopdf or a headless Chromium is installed.
 Text is escaped here, where it is written.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,6 @@ class Report(tuple):
         self.html_path, self.md_path, self.warnings = html_path, md_path, self[2]
         self.pdf_path, self.notes = pdf_path, list(notes)
         return self
-
 
 
 CSS = """
@@ -104,10 +104,12 @@ def _md_blocks(blocks, base: Path) -> str:
 
 
 def _html_page(title: str, subtitle: str, blocks) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n"
-            f"<h1>{html.escape(title)}</h1>\n<p class=\"meta\">{html.escape(subtitle)}</p>\n"
-            f"{_html_blocks(blocks)}\n</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>\n"
+        f'<h1>{html.escape(title)}</h1>\n<p class="meta">{html.escape(subtitle)}</p>\n'
+        f"{_html_blocks(blocks)}\n</body></html>\n"
+    )
 
 
 def _pdf_engine() -> list[str] | None:
@@ -133,10 +135,19 @@ def write_pdf(html_path: Path) -> tuple[Path | None, str]:
             if Path(engine[0]).name == "wkhtmltopdf":
                 cmd = engine + ["--quiet", str(html_path), str(pdf)]
             else:
-                cmd = engine + ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                "--disable-component-update", "--disable-sync", "--no-first-run",
-                                f"--user-data-dir={profile}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-                                html_path.resolve().as_uri()]
+                cmd = engine + [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    f"--user-data-dir={profile}",
+                    "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}",
+                    html_path.resolve().as_uri(),
+                ]
             subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.SubprocessError) as e:
         return None, f"PDF engine {engine[0]} failed ({e}): report.pdf skipped"
@@ -159,4 +170,3 @@ def write_documents(out_folder: Path, stem: str, title: str, subtitle: str, bloc
     else:
         notes.append("PDF not requested")
     return Report(html_path, md_path, warnings, pdf_path, notes)
-

@@ -48,10 +48,21 @@ Public API: ``WORLD_SEED``, ``build_lexicon``, ``generate_corpus``, ``make_task`
 ``lexicon`` (words, hidden facts, samplers), ``sentences`` (the builders shared by corpus and
 tasks), ``corpus`` and ``tasks``.
 """
+
 from workbench.data.microworld.corpus import generate_corpus
 from workbench.data.microworld.lexicon import WORLD_SEED, build_lexicon, ground_truth
 from workbench.data.microworld.sentences import sentiment_value
 from workbench.data.microworld.tasks import PHENOMENA, SENTIMENT_LABELS, TAGS, TASK_NAMES, make_task
 
-__all__ = ["WORLD_SEED", "build_lexicon", "generate_corpus", "make_task", "ground_truth", "TASK_NAMES", "TAGS",
-           "SENTIMENT_LABELS", "PHENOMENA", "sentiment_value"]
+__all__ = [
+    "WORLD_SEED",
+    "build_lexicon",
+    "generate_corpus",
+    "make_task",
+    "ground_truth",
+    "TASK_NAMES",
+    "TAGS",
+    "SENTIMENT_LABELS",
+    "PHENOMENA",
+    "sentiment_value",
+]

@@ -1,5 +1,6 @@
 """The micro-world's unlabeled corpus: reviews with a latent opinion and topic, world-knowledge
 and narrative documents (`generate_corpus`)."""
+
 from __future__ import annotations
 
 import random
@@ -23,10 +24,18 @@ from workbench.data.types import Corpus
 # Corpus
 # ----------------------------------------------------------------------------------------------
 _CONSEQ = {
-    1: (("so", "we", "came", "back"), ("so", "we", "stayed", "longer"),
-        ("so", "we", "will", "return"), ("so", "i", "recommend", "it")),
-    -1: (("so", "we", "left", "early"), ("so", "we", "will", "never", "return"),
-         ("so", "we", "asked", "for", "a", "refund"), ("so", "i", "do", "not", "recommend", "it")),
+    1: (
+        ("so", "we", "came", "back"),
+        ("so", "we", "stayed", "longer"),
+        ("so", "we", "will", "return"),
+        ("so", "i", "recommend", "it"),
+    ),
+    -1: (
+        ("so", "we", "left", "early"),
+        ("so", "we", "will", "never", "return"),
+        ("so", "we", "asked", "for", "a", "refund"),
+        ("so", "i", "do", "not", "recommend", "it"),
+    ),
 }
 _TOPIC_CONSEQ = {
     ("restaurant", 1): ("so", "we", "ordered", "more"),
@@ -38,14 +47,34 @@ _TOPIC_CONSEQ = {
     ("trip", 1): ("so", "we", "stayed", "another", "week"),
     ("trip", -1): ("so", "we", "went", "home", "early"),
 }
-_CLOSING = {1: (("we", "will", "come", "back", "soon", "."), ("i", "recommend", "it", "to",
-                                                                 "everyone", "."),
-                ("we", "will", "return", "again", "."), ("we", "enjoyed", "every", "day", ".")),
-            -1: (("we", "will", "never", "return", "."), ("i", "do", "not", "recommend", "it", "."),
-                 ("what", "a", "waste", "of", "time", "."), ("we", "left", "early", "."))}
-_CORPUS_PHEN = Zipf(("list", "plain", "negation", "contrast", "intensity", "negation+contrast",
-                      "negation+intensity", "contrast+intensity", "negation+contrast+intensity"),
-                     weights=(0.2, 0.22, 0.15, 0.14, 0.14, 0.05, 0.04, 0.04, 0.02))
+_CLOSING = {
+    1: (
+        ("we", "will", "come", "back", "soon", "."),
+        ("i", "recommend", "it", "to", "everyone", "."),
+        ("we", "will", "return", "again", "."),
+        ("we", "enjoyed", "every", "day", "."),
+    ),
+    -1: (
+        ("we", "will", "never", "return", "."),
+        ("i", "do", "not", "recommend", "it", "."),
+        ("what", "a", "waste", "of", "time", "."),
+        ("we", "left", "early", "."),
+    ),
+}
+_CORPUS_PHEN = Zipf(
+    (
+        "list",
+        "plain",
+        "negation",
+        "contrast",
+        "intensity",
+        "negation+contrast",
+        "negation+intensity",
+        "contrast+intensity",
+        "negation+contrast+intensity",
+    ),
+    weights=(0.2, 0.22, 0.15, 0.14, 0.14, 0.05, 0.04, 0.04, 0.02),
+)
 
 
 def _opener(rng, W: World, topic: str):
@@ -53,7 +82,7 @@ def _opener(rng, W: World, topic: str):
     r = rng.random()
     if r < 0.35:
         nm = W.names(rng)
-        city = lex.facts[nm]["city"]   # consistent with the world facts
+        city = lex.facts[nm]["city"]  # consistent with the world facts
         if topic == "restaurant":
             return [nm, "took", "us", "to", "a", "restaurant", "in", *city, "."]
         if topic == "film":
@@ -63,18 +92,27 @@ def _opener(rng, W: World, topic: str):
         return [nm, ",", "who", "lives", "in", *city, ",", "showed", "us", "the", "city", "."]
     city = W.places(rng)
     if topic == "restaurant":
-        return (["we", "had", "dinner", "at", "a", "restaurant", "in", *city, "."] if r < 0.7
-                else ["we", "went", "to", "a", "small", "restaurant", "near", "the", "park", "."])
+        return (
+            ["we", "had", "dinner", "at", "a", "restaurant", "in", *city, "."]
+            if r < 0.7
+            else ["we", "went", "to", "a", "small", "restaurant", "near", "the", "park", "."]
+        )
     if topic == "film":
         if r < 0.7:
             prof = W.profs(rng)
             return ["we", "went", "to", "watch", "a", "film", "about", article(prof), prof, "."]
         return ["last", "night", "we", "watched", "a", "film", "."]
     if topic == "hotel":
-        return (["we", "stayed", "at", "a", "hotel", "in", *city, "."] if r < 0.7
-                else ["we", "book", "a", "room", "in", *city, "every", "week", "."])
-    return (["we", "took", "the", "train", "to", *city, "."] if r < 0.7
-            else ["we", "went", "on", "a", "trip", "to", *city, "."])
+        return (
+            ["we", "stayed", "at", "a", "hotel", "in", *city, "."]
+            if r < 0.7
+            else ["we", "book", "a", "room", "in", *city, "every", "week", "."]
+        )
+    return (
+        ["we", "took", "the", "train", "to", *city, "."]
+        if r < 0.7
+        else ["we", "went", "on", "a", "trip", "to", *city, "."]
+    )
 
 
 def _rating(rng, opinion: int):
@@ -126,12 +164,10 @@ def _review(rng, W: World, out: list):
                 else:
                     toks = ["the", asp, cop, adjs[0], ",", adjs[1], "and", adjs[2]]
             else:
-                toks = ["it", "was" if past else "is", article(adjs[0]), adjs[0], "and",
-                        adjs[1], topic]
+                toks = ["it", "was" if past else "is", article(adjs[0]), adjs[0], "and", adjs[1], topic]
             out += toks
         else:
-            toks, _, _ = eval_sentence(rng, W, topic, past, opinion, phen,
-                                        _FRAME_TUPLE[_CORPUS_FRAMES(rng)], pick)
+            toks, _, _ = eval_sentence(rng, W, topic, past, opinion, phen, _FRAME_TUPLE[_CORPUS_FRAMES(rng)], pick)
             out += toks
         r = rng.random()
         if r < 0.6:  # a consequence right after the clause: the densest, most local signal of its meaning
@@ -154,8 +190,7 @@ def _review(rng, W: World, out: list):
 
 
 # frames for a corpus evaluative sentence: the drawn frame dominates, others mix in
-_CORPUS_FRAMES = Zipf(("cop", "seem", "find", "think", "look", "say"),
-                       weights=(0.4, 0.15, 0.15, 0.1, 0.1, 0.1))
+_CORPUS_FRAMES = Zipf(("cop", "seem", "find", "think", "look", "say"), weights=(0.4, 0.15, 0.15, 0.1, 0.1, 0.1))
 _FRAME_TUPLE = {f: (f,) * 3 + ("cop",) for f in ("cop", "seem", "find", "think", "look", "say")}
 
 
@@ -174,15 +209,13 @@ def _knowledge(rng, W: World, out: list):
             qt = QUESTION_TYPES[int(rng.random() * 4)]
             out += question_tokens(lex, nm, qt, rng.random() < 0.5)
             fr = ALL_FACT_FRAMES["city" if qt == "who" else qt]
-            toks, _, _ = fact_sentence(lex, nm, "city" if qt == "who" else qt,
-                                        fr[int(rng.random() * len(fr))])
+            toks, _, _ = fact_sentence(lex, nm, "city" if qt == "who" else qt, fr[int(rng.random() * len(fr))])
         elif r < 0.45:
             h = W.homs(rng)
             frame = ("n_obj", "n_adj", "v_3", "v_neg", "n_rel")[int(rng.random() * 5)]
             toks, _ = tagged(rng, W, frame, h, name=nm)
         elif r < 0.52:
-            toks = ["she" if lex.gender[nm] == "f" else "he", *fact_predicate(attr, lex.facts[nm][attr])[0],
-                    "."]
+            toks = ["she" if lex.gender[nm] == "f" else "he", *fact_predicate(attr, lex.facts[nm][attr])[0], "."]
         else:
             fr = ALL_FACT_FRAMES[attr]
             toks, _, _ = fact_sentence(lex, nm, attr, fr[int(rng.random() * len(fr))])
@@ -221,7 +254,8 @@ def generate_corpus(n_tokens: int = 1_000_000, seed: int = WORLD_SEED) -> Corpus
         name="microworld",
         documents=docs,
         valid=valid,
-        description=(f"Embedded micro-world corpus (seed {seed}): reviews with a latent opinion "
-                     "and topic (~70% of documents), world-knowledge and narrative documents."),
+        description=(
+            f"Embedded micro-world corpus (seed {seed}): reviews with a latent opinion "
+            "and topic (~70% of documents), world-knowledge and narrative documents."
+        ),
     )
-

@@ -1,6 +1,7 @@
 """The micro-world's sentence builders, shared by the corpus and the tasks: evaluative clauses
 and their composed meaning (`sentiment_value`), tagged narrative sentences around homographs,
 and world-knowledge facts and questions about the cast."""
+
 from __future__ import annotations
 
 from workbench.data.microworld.lexicon import WORLD_SEED, Lexicon, World, article, build_lexicon
@@ -8,11 +9,13 @@ from workbench.data.microworld.lexicon import WORLD_SEED, Lexicon, World, articl
 # ----------------------------------------------------------------------------------------------
 # Evaluative sentences: one clause builder shared by the corpus and the sentiment task
 # ----------------------------------------------------------------------------------------------
-TASK_FRAMES = ("cop", "seem", "find", "think")     # frames the labeled in-distribution splits use
-SHIFTED_FRAMES = ("look", "say")                  # only in the corpus and the shifted split
+TASK_FRAMES = ("cop", "seem", "find", "think")  # frames the labeled in-distribution splits use
+SHIFTED_FRAMES = ("look", "say")  # only in the corpus and the shifted split
 _VERB_FORMS = {  # frame verb: (past, present 3sg, present plural/1st)
-    "seem": ("seemed", "seems", "seem"), "look": ("looked", "looks", "look"),
-    "find": ("found", "finds", "find"), "think": ("thought", "thinks", "think"),
+    "seem": ("seemed", "seems", "seem"),
+    "look": ("looked", "looks", "look"),
+    "find": ("found", "finds", "find"),
+    "think": ("thought", "thinks", "think"),
     "say": ("said", "says", "say"),
 }
 
@@ -95,7 +98,6 @@ def sentiment_value(tokens, seed: int = WORLD_SEED) -> float:
     return total
 
 
-
 def pick_aspect(rng, W: World, topic, avoid=None):
     for _ in range(10):
         a = W.aspects[topic](rng)
@@ -109,8 +111,7 @@ def _negator(rng) -> str:
     return "not" if r < 0.6 else ("n't" if r < 0.85 else "never")
 
 
-def eval_sentence(rng, W: World, topic: str, past: bool, target: int, phen: str, frames,
-                   pick_adj):
+def eval_sentence(rng, W: World, topic: str, past: bool, target: int, phen: str, frames, pick_adj):
     """An evaluative sentence (without final punctuation) whose composed value has sign `target`.
 
     pick_adj(sign, negatable, strong) -> adjective with that polarity sign.
@@ -128,8 +129,7 @@ def eval_sentence(rng, W: World, topic: str, past: bool, target: int, phen: str,
         adj = pick_adj(adj_sign, bool(neg), False)
         at_all = bool(neg) and neg != "never" and not intens and rng.random() < 0.25
         asp, plural = pick_aspect(rng, W, topic, avoid)
-        toks = _clause(frames[int(rng.random() * nframes)], ["the", asp], bool(plural), past,
-                       adj, intens, neg, at_all)
+        toks = _clause(frames[int(rng.random() * nframes)], ["the", asp], bool(plural), past, adj, intens, neg, at_all)
         return toks, _clause_value(lex, adj, intens, neg), asp
 
     def intensifier(negated=False):
@@ -161,10 +161,10 @@ def eval_sentence(rng, W: World, topic: str, past: bool, target: int, phen: str,
                 break
         asp1, pl1 = pick_aspect(rng, W, topic)
         asp2, pl2 = pick_aspect(rng, W, topic, asp1)
-        cw = _clause(frames[int(rng.random() * nframes)], ["the", asp1], bool(pl1), past,
-                     a_weak, weak_i, None, False)
-        cs = _clause(frames[int(rng.random() * nframes)], ["the", asp2], bool(pl2), past,
-                     a_strong, strong_i, None, False)
+        cw = _clause(frames[int(rng.random() * nframes)], ["the", asp1], bool(pl1), past, a_weak, weak_i, None, False)
+        cs = _clause(
+            frames[int(rng.random() * nframes)], ["the", asp2], bool(pl2), past, a_strong, strong_i, None, False
+        )
         toks = cw + ["and"] + cs if rng.random() < 0.5 else cs + ["and"] + cw
         return toks, vw + vs, phen
     neg = _negator(rng) if has_neg else None
@@ -178,7 +178,7 @@ def eval_sentence(rng, W: World, topic: str, past: bool, target: int, phen: str,
 # ----------------------------------------------------------------------------------------------
 NOUN_FRAMES = ("n_subj", "n_obj", "n_there", "n_pl", "n_adj")
 VERB_FRAMES = ("v_pl", "v_3", "v_inf", "v_will", "v_neg")
-HELD_OUT_FRAMES = ("n_rel", "v_rel")   # never in labeled train/dev/test of micro-tagging
+HELD_OUT_FRAMES = ("n_rel", "v_rel")  # never in labeled train/dev/test of micro-tagging
 ALL_TAG_FRAMES = NOUN_FRAMES + VERB_FRAMES + HELD_OUT_FRAMES + ("nvn",)
 
 
@@ -191,34 +191,38 @@ def tagged(rng, W: World, frame: str, h: str, name=None, past=None):
         past = rng.random() < 0.5
     if frame == "n_subj":
         cop = "was" if past else "is"
-        return (["the", f["noun"], cop, W.neutral(rng), "."],
-                ["DET", "NOUN", "AUX", "ADJ", "PUNCT"])
+        return (["the", f["noun"], cop, W.neutral(rng), "."], ["DET", "NOUN", "AUX", "ADJ", "PUNCT"])
     if frame == "n_obj":
         city = W.places(rng)
-        return ([nm, "saw", "the", f["noun"], "in", *city, "."],
-                ["PROPN", "VERB", "DET", "NOUN", "ADP"] + ["PROPN"] * len(city) + ["PUNCT"])
+        return (
+            [nm, "saw", "the", f["noun"], "in", *city, "."],
+            ["PROPN", "VERB", "DET", "NOUN", "ADP"] + ["PROPN"] * len(city) + ["PUNCT"],
+        )
     if frame == "n_there":
         cop = "was" if past else "is"
-        return (["there", cop, article(f["noun"]), f["noun"], "near", "the", W.objects(rng), "."],
-                ["PRON", "AUX", "DET", "NOUN", "ADP", "DET", "NOUN", "PUNCT"])
+        return (
+            ["there", cop, article(f["noun"]), f["noun"], "near", "the", W.objects(rng), "."],
+            ["PRON", "AUX", "DET", "NOUN", "ADP", "DET", "NOUN", "PUNCT"],
+        )
     if frame == "n_pl":
         cop = "were" if past else "are"
-        return (["the", f["plural"], cop, W.neutral(rng), "."],
-                ["DET", "NOUN", "AUX", "ADJ", "PUNCT"])
+        return (["the", f["plural"], cop, W.neutral(rng), "."], ["DET", "NOUN", "AUX", "ADJ", "PUNCT"])
     if frame == "n_adj":
-        return ([nm, "likes", "the", W.neutral(rng), f["noun"], "."],
-                ["PROPN", "VERB", "DET", "ADJ", "NOUN", "PUNCT"])
+        return ([nm, "likes", "the", W.neutral(rng), f["noun"], "."], ["PROPN", "VERB", "DET", "ADJ", "NOUN", "PUNCT"])
     if frame == "n_rel":
         cop = "was" if past else "is"
-        return (["the", f["noun"], "that", nm, "liked", cop, W.neutral(rng), "."],
-                ["DET", "NOUN", "PRON", "PROPN", "VERB", "AUX", "ADJ", "PUNCT"])
+        return (
+            ["the", f["noun"], "that", nm, "liked", cop, W.neutral(rng), "."],
+            ["DET", "NOUN", "PRON", "PROPN", "VERB", "AUX", "ADJ", "PUNCT"],
+        )
     if frame == "v_pl":
-        return (["they", f["verb"], "the", W.objects(rng), "every", "day", "."],
-                ["PRON", "VERB", "DET", "NOUN", "DET", "NOUN", "PUNCT"])
+        return (
+            ["they", f["verb"], "the", W.objects(rng), "every", "day", "."],
+            ["PRON", "VERB", "DET", "NOUN", "DET", "NOUN", "PUNCT"],
+        )
     if frame == "v_3":
         city = W.places(rng)
-        return ([nm, f["verb3"], "in", *city, "."],
-                ["PROPN", "VERB", "ADP"] + ["PROPN"] * len(city) + ["PUNCT"])
+        return ([nm, f["verb3"], "in", *city, "."], ["PROPN", "VERB", "ADP"] + ["PROPN"] * len(city) + ["PUNCT"])
     if frame == "v_inf":
         subj = "we" if rng.random() < 0.5 else "they"
         return ([subj, "want", "to", f["verb"], "."], ["PRON", "VERB", "PART", "VERB", "PUNCT"])
@@ -226,27 +230,28 @@ def tagged(rng, W: World, frame: str, h: str, name=None, past=None):
         subj = "i" if rng.random() < 0.5 else "we"
         return ([subj, "will", f["verb"], "tomorrow", "."], ["PRON", "AUX", "VERB", "ADV", "PUNCT"])
     if frame == "v_neg":
-        return ([nm, "did", "not", f["verb"], "today", "."],
-                ["PROPN", "AUX", "NEG", "VERB", "ADV", "PUNCT"])
+        return ([nm, "did", "not", f["verb"], "today", "."], ["PROPN", "AUX", "NEG", "VERB", "ADV", "PUNCT"])
     if frame == "v_rel":
         cop = "was" if past else "is"
-        return (["the", W.profs(rng), "who", f["verb3"], "here", cop, W.neutral(rng), "."],
-                ["DET", "NOUN", "PRON", "VERB", "ADV", "AUX", "ADJ", "PUNCT"])
+        return (
+            ["the", W.profs(rng), "who", f["verb3"], "here", cop, W.neutral(rng), "."],
+            ["DET", "NOUN", "PRON", "VERB", "ADV", "AUX", "ADJ", "PUNCT"],
+        )
     if frame == "nvn":
         f2 = lex.homograph_forms[W.homs(rng)]
         f3 = lex.homograph_forms[W.homs(rng)]
-        return (["the", f["noun"], f2["verb3"], "the", f3["noun"], "."],
-                ["DET", "NOUN", "VERB", "DET", "NOUN", "PUNCT"])
+        return (
+            ["the", f["noun"], f2["verb3"], "the", f3["noun"], "."],
+            ["DET", "NOUN", "VERB", "DET", "NOUN", "PUNCT"],
+        )
     raise ValueError(frame)
 
 
 # ----------------------------------------------------------------------------------------------
 # World-knowledge sentences (facts about the cast); used by corpus and QA
 # ----------------------------------------------------------------------------------------------
-FACT_FRAMES = {"city": ("L_in", "L_where", "L_house"), "job": ("J_is", "J_as"),
-               "likes": ("K_likes", "K_most")}
-SHIFTED_FACT_FRAMES = {"city": ("L_home", "L_of"), "job": ("J_prof", "J_living"),
-                       "likes": ("K_fond", "K_what")}
+FACT_FRAMES = {"city": ("L_in", "L_where", "L_house"), "job": ("J_is", "J_as"), "likes": ("K_likes", "K_most")}
+SHIFTED_FACT_FRAMES = {"city": ("L_home", "L_of"), "job": ("J_prof", "J_living"), "likes": ("K_fond", "K_what")}
 QUESTION_TYPES = ("city", "job", "likes", "who")
 
 
@@ -288,11 +293,9 @@ def fact_sentence(lex: Lexicon, name: str, attr: str, frame: str, attr2=None):
     if frame == "J_as":
         return [name, "works", "as", article(val[0]), *val, "."], {attr: (4, 3 + n)}, 0
     if frame == "J_prof":
-        return (["by", "profession", ",", name, "is", article(val[0]), *val, "."],
-                {attr: (6, 5 + n)}, 3)
+        return (["by", "profession", ",", name, "is", article(val[0]), *val, "."], {attr: (6, 5 + n)}, 3)
     if frame == "J_living":
-        return ([name, "earns", "a", "living", "as", article(val[0]), *val, "."],
-                {attr: (6, 5 + n)}, 0)
+        return ([name, "earns", "a", "living", "as", article(val[0]), *val, "."], {attr: (6, 5 + n)}, 0)
     if frame == "K_likes":
         return [name, "likes", *val, "."], {attr: (2, 1 + n)}, 0
     if frame == "K_most":
@@ -307,18 +310,13 @@ def fact_sentence(lex: Lexicon, name: str, attr: str, frame: str, attr2=None):
 def question_tokens(lex: Lexicon, name: str, qtype: str, shifted: bool):
     if qtype == "who":
         city = lex.facts[name]["city"]
-        return (["which", "person", "lives", "in", *city, "?"] if shifted
-                else ["who", "lives", "in", *city, "?"])
+        return ["which", "person", "lives", "in", *city, "?"] if shifted else ["who", "lives", "in", *city, "?"]
     if qtype == "city":
-        return (["in", "which", "city", "does", name, "live", "?"] if shifted
-                else ["where", "does", name, "live", "?"])
+        return ["in", "which", "city", "does", name, "live", "?"] if shifted else ["where", "does", name, "live", "?"]
     if qtype == "job":
-        return (["what", "is", "the", "job", "of", name, "?"] if shifted
-                else ["what", "does", name, "do", "?"])
-    return (["what", "is", name, "fond", "of", "?"] if shifted
-            else ["what", "does", name, "like", "?"])
+        return ["what", "is", "the", "job", "of", name, "?"] if shifted else ["what", "does", name, "do", "?"]
+    return ["what", "is", name, "fond", "of", "?"] if shifted else ["what", "does", name, "like", "?"]
 
 
 FACT_ATTRS = ("city", "job", "likes")
 ALL_FACT_FRAMES = {a: FACT_FRAMES[a] + SHIFTED_FACT_FRAMES[a] for a in FACT_ATTRS}
-

@@ -1,5 +1,6 @@
 """The micro-world's labeled tasks: micro-sentiment, micro-tagging and micro-qa (`make_task`),
 each with train/dev/test and a shifted split."""
+
 from __future__ import annotations
 
 import random
@@ -24,11 +25,18 @@ from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Example, Task
 
 TASK_NAMES = ("micro-sentiment", "micro-tagging", "micro-qa")
 SENTIMENT_LABELS = ["negative", "positive"]
-TAGS = ("DET", "NOUN", "PROPN", "VERB", "AUX", "ADJ", "ADV", "NEG", "PRON", "ADP", "CONJ", "PART",
-        "NUM", "PUNCT")
+TAGS = ("DET", "NOUN", "PROPN", "VERB", "AUX", "ADJ", "ADV", "NEG", "PRON", "ADP", "CONJ", "PART", "NUM", "PUNCT")
 # Phenomenon names: a single one, or several joined by "+" in this order.
-PHENOMENA = ("plain", "negation", "contrast", "intensity", "negation+contrast",
-             "negation+intensity", "contrast+intensity", "negation+contrast+intensity")
+PHENOMENA = (
+    "plain",
+    "negation",
+    "contrast",
+    "intensity",
+    "negation+contrast",
+    "negation+intensity",
+    "contrast+intensity",
+    "negation+contrast+intensity",
+)
 
 SENTIMENT_SIZES = {"train": 3000, "dev": 500, "test": 1000, "shifted": 1000}
 TAGGING_SIZES = {"train": 2000, "dev": 300, "test": 600, "shifted": 600}
@@ -90,8 +98,7 @@ def _sentiment_task(seed: int) -> Task:
             frames = SHIFTED_FRAMES
         topic = TOPICS[int(rng.random() * 4)]
         phen = _TASK_PHEN(rng)
-        toks, value, phen = eval_sentence(rng, W, topic, rng.random() < 0.8, target, phen,
-                                           frames, pick)
+        toks, value, phen = eval_sentence(rng, W, topic, rng.random() < 0.8, target, phen, frames, pick)
         toks = tuple(toks) + (".",)
         assert value * target > 0
         label = SENTIMENT_LABELS[1] if value > 0 else SENTIMENT_LABELS[0]
@@ -99,14 +106,21 @@ def _sentiment_task(seed: int) -> Task:
 
     splits = _fill(SENTIMENT_SIZES, make_one, rng)
     return Task(
-        name="micro-sentiment", kind=CLASSIFICATION, splits=splits, labels=list(SENTIMENT_LABELS),
-        description=("Sentence polarity in the micro-world; labels are composed from graded "
-                     "adjective polarity with negation, contrast ('but': the second clause "
-                     "decides) and intensity ('and': the stronger clause wins)."),
-        split_notes=("train: head adjectives only, frames " + "/".join(TASK_FRAMES) +
-                     "; dev/test: head and tail adjectives, same frames; shifted: tail adjectives "
-                     "only, half of it in frames " + "/".join(SHIFTED_FRAMES) +
-                     " that no other split uses."),
+        name="micro-sentiment",
+        kind=CLASSIFICATION,
+        splits=splits,
+        labels=list(SENTIMENT_LABELS),
+        description=(
+            "Sentence polarity in the micro-world; labels are composed from graded "
+            "adjective polarity with negation, contrast ('but': the second clause "
+            "decides) and intensity ('and': the stronger clause wins)."
+        ),
+        split_notes=(
+            "train: head adjectives only, frames "
+            + "/".join(TASK_FRAMES)
+            + "; dev/test: head and tail adjectives, same frames; shifted: tail adjectives "
+            "only, half of it in frames " + "/".join(SHIFTED_FRAMES) + " that no other split uses."
+        ),
     )
 
 
@@ -128,8 +142,11 @@ def _tagging_task(seed: int) -> Task:
                 h = homs[int(rng.random() * len(homs))]
             else:
                 h = homs[int(rng.random() * len(homs))]
-                frame = NOUN_FRAMES[int(rng.random() * len(NOUN_FRAMES))] if i % 2 else \
-                    VERB_FRAMES[int(rng.random() * len(VERB_FRAMES))]
+                frame = (
+                    NOUN_FRAMES[int(rng.random() * len(NOUN_FRAMES))]
+                    if i % 2
+                    else VERB_FRAMES[int(rng.random() * len(VERB_FRAMES))]
+                )
                 if (h, frame) not in held:
                     return None, None
             toks, tags = tagged(rng, W, frame, h)
@@ -146,8 +163,7 @@ def _tagging_task(seed: int) -> Task:
                 if (h, frame) in held:
                     return None, None
                 toks, tags = tagged(rng, W, frame, h)
-            phen = "noun" if frame in NOUN_FRAMES else ("verb" if frame in VERB_FRAMES else
-                                                        "noun+verb")
+            phen = "noun" if frame in NOUN_FRAMES else ("verb" if frame in VERB_FRAMES else "noun+verb")
         ex = Example(tokens=tuple(toks), tags=tuple(tags), phenomenon=phen)
         return ex, (ex.tokens, ex.tags)
 
@@ -160,16 +176,26 @@ def _tagging_task(seed: int) -> Task:
     splits = _fill(TAGGING_SIZES, make_valid, rng)
     held_sorted = sorted(held)
     return Task(
-        name="micro-tagging", kind=TAGGING, splits=splits, labels=list(TAGS),
-        description=("Part-of-speech tagging of micro-world sentences built around noun/verb "
-                     "homographs (" + ", ".join(homs) + "): the same word is NOUN in one frame "
-                     "and VERB in another."),
-        split_notes=("train/dev/test: frames " + "/".join(inframes) + " and 'nvn', minus one noun "
-                     "and one verb frame per homograph; shifted: those held-out homograph/frame "
-                     "combinations (" + ", ".join(f"{h}:{f}" for h, f in held_sorted) +
-                     ") and the frames " + "/".join(HELD_OUT_FRAMES) + " that no other split "
-                     "uses. Example.phenomenon: noun / verb / noun+verb / held-out-frame / "
-                     "held-out-combination."),
+        name="micro-tagging",
+        kind=TAGGING,
+        splits=splits,
+        labels=list(TAGS),
+        description=(
+            "Part-of-speech tagging of micro-world sentences built around noun/verb "
+            "homographs (" + ", ".join(homs) + "): the same word is NOUN in one frame "
+            "and VERB in another."
+        ),
+        split_notes=(
+            "train/dev/test: frames " + "/".join(inframes) + " and 'nvn', minus one noun "
+            "and one verb frame per homograph; shifted: those held-out homograph/frame "
+            "combinations ("
+            + ", ".join(f"{h}:{f}" for h, f in held_sorted)
+            + ") and the frames "
+            + "/".join(HELD_OUT_FRAMES)
+            + " that no other split "
+            "uses. Example.phenomenon: noun / verb / noun+verb / held-out-frame / "
+            "held-out-combination."
+        ),
     )
 
 
@@ -199,20 +225,18 @@ def _qa_task(seed: int) -> Task:
         elif rng.random() < 0.2:
             other = [a for a in FACT_ATTRS if a != attr]
             a2 = other[int(rng.random() * 2)]
-            tgt = (fact_sentence(lex, e, attr, "R", a2) if rng.random() < 0.5
-                   else fact_sentence(lex, e, a2, "R", attr))
+            tgt = fact_sentence(lex, e, attr, "R", a2) if rng.random() < 0.5 else fact_sentence(lex, e, a2, "R", attr)
         else:
             fr = FACT_FRAMES[attr]
             tgt = fact_sentence(lex, e, attr, fr[int(rng.random() * len(fr))])
         used = {(e, a) for a in tgt[1]}
         pool = [(n, a) for n in [e] + distract for a in FACT_ATTRS if (n, a) not in used]
-        k = 1 + int(rng.random() * 4)          # 2..5 sentences in all
+        k = 1 + int(rng.random() * 4)  # 2..5 sentences in all
         others = rng.sample(pool, min(k, len(pool)))
         sents = [(tgt, True)]
         for n, a in others:
             frames = FACT_FRAMES[a] + (SHIFTED_FACT_FRAMES[a] if split == "shifted" else ())
-            sents.append((fact_sentence(lex, n, a, frames[int(rng.random() * len(frames))]),
-                          False))
+            sents.append((fact_sentence(lex, n, a, frames[int(rng.random() * len(frames))]), False))
         rng.shuffle(sents)
         tokens, span = [], None
         for (toks, spans, name_idx), is_tgt in sents:
@@ -224,26 +248,32 @@ def _qa_task(seed: int) -> Task:
                     span = (len(tokens) + s, len(tokens) + t)
             tokens += toks
         question = tuple(question_tokens(lex, e, qtype, q_shift))
-        phen = qtype + ("+shifted-question" if q_shift else "") + \
-            ("+shifted-passage" if p_shift else "")
+        phen = qtype + ("+shifted-question" if q_shift else "") + ("+shifted-passage" if p_shift else "")
         ex = Example(tokens=tuple(tokens), question=question, span=span, phenomenon=phen)
         return ex, (ex.tokens, question)
 
     splits = _fill(QA_SIZES, make_one, rng)
     return Task(
-        name="micro-qa", kind=SPAN, splits=splits, labels=[],
-        description=("Extractive QA over short passages of facts about the micro-world's cast "
-                     "(where someone lives, their job, what they like; 'who lives in X ?')."),
-        split_notes=("train/dev/test: passage frames " +
-                     "/".join(f for a in FACT_ATTRS for f in FACT_FRAMES[a]) +
-                     " and the relative clause R; questions 'where does X live ?', "
-                     "'what does X do ?', 'what does X like ?', 'who lives in C ?'. shifted: "
-                     "question frames 'in which city does X live ?', 'what is the job of X ?', "
-                     "'what is X fond of ?', 'which person lives in C ?' and/or the answer "
-                     "stated in frames " + "/".join(f for a in FACT_ATTRS
-                                                   for f in SHIFTED_FACT_FRAMES[a]) +
-                     ". Example.phenomenon: question type (city/job/likes/who) plus "
-                     "+shifted-question / +shifted-passage."),
+        name="micro-qa",
+        kind=SPAN,
+        splits=splits,
+        labels=[],
+        description=(
+            "Extractive QA over short passages of facts about the micro-world's cast "
+            "(where someone lives, their job, what they like; 'who lives in X ?')."
+        ),
+        split_notes=(
+            "train/dev/test: passage frames "
+            + "/".join(f for a in FACT_ATTRS for f in FACT_FRAMES[a])
+            + " and the relative clause R; questions 'where does X live ?', "
+            "'what does X do ?', 'what does X like ?', 'who lives in C ?'. shifted: "
+            "question frames 'in which city does X live ?', 'what is the job of X ?', "
+            "'what is X fond of ?', 'which person lives in C ?' and/or the answer "
+            "stated in frames "
+            + "/".join(f for a in FACT_ATTRS for f in SHIFTED_FACT_FRAMES[a])
+            + ". Example.phenomenon: question type (city/job/likes/who) plus "
+            "+shifted-question / +shifted-passage."
+        ),
     )
 
 
