@@ -133,9 +133,8 @@ def run(args) -> int:
         print(f"  vectors: {prepared.info['coverage']}")
     pre = prepared.info.get("pretraining", {})
     if pre.get("tokens"):
-        print(
-            f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs ({pre.get('folder')})"
-        )
+        where = f" ({pre['folder']})" if pre.get("folder") else ""
+        print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs{where}")
     selection = result["selection"]
     if selection["dev"] != "none":
         print(
