@@ -1,4 +1,5 @@
 """workbench.atomic: the whole file or the old one, and the permissions any new file would get."""
+
 import os
 
 import pytest
