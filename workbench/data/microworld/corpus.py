@@ -10,6 +10,7 @@ from workbench.data.microworld.sentences import (
     ALL_FACT_FRAMES,
     ALL_TAG_FRAMES,
     FACT_ATTRS,
+    PHENOMENA,
     QUESTION_TYPES,
     eval_sentence,
     fact_predicate,
@@ -61,20 +62,7 @@ _CLOSING = {
         ("we", "left", "early", "."),
     ),
 }
-_CORPUS_PHEN = Zipf(
-    (
-        "list",
-        "plain",
-        "negation",
-        "contrast",
-        "intensity",
-        "negation+contrast",
-        "negation+intensity",
-        "contrast+intensity",
-        "negation+contrast+intensity",
-    ),
-    weights=(0.2, 0.22, 0.15, 0.14, 0.14, 0.05, 0.04, 0.04, 0.02),
-)
+_CORPUS_PHEN = Zipf(("list", *PHENOMENA), weights=(0.2, 0.22, 0.15, 0.14, 0.14, 0.05, 0.04, 0.04, 0.02))
 
 
 def _opener(rng, W: World, topic: str):

@@ -6,6 +6,18 @@ from __future__ import annotations
 
 from workbench.data.microworld.lexicon import WORLD_SEED, Lexicon, World, article, build_lexicon
 
+# Phenomenon names: a single one, or several joined by "+" in this order.
+PHENOMENA = (
+    "plain",
+    "negation",
+    "contrast",
+    "intensity",
+    "negation+contrast",
+    "negation+intensity",
+    "contrast+intensity",
+    "negation+contrast+intensity",
+)
+
 # ----------------------------------------------------------------------------------------------
 # Evaluative sentences: one clause builder shared by the corpus and the sentiment task
 # ----------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from workbench.data.microworld.sentences import (
     FACT_FRAMES,
     HELD_OUT_FRAMES,
     NOUN_FRAMES,
+    PHENOMENA,
     QUESTION_TYPES,
     SHIFTED_FACT_FRAMES,
     SHIFTED_FRAMES,
@@ -26,18 +27,6 @@ from workbench.data.types import CLASSIFICATION, SPAN, TAGGING, Example, Task
 TASK_NAMES = ("micro-sentiment", "micro-tagging", "micro-qa")
 SENTIMENT_LABELS = ["negative", "positive"]
 TAGS = ("DET", "NOUN", "PROPN", "VERB", "AUX", "ADJ", "ADV", "NEG", "PRON", "ADP", "CONJ", "PART", "NUM", "PUNCT")
-# Phenomenon names: a single one, or several joined by "+" in this order.
-PHENOMENA = (
-    "plain",
-    "negation",
-    "contrast",
-    "intensity",
-    "negation+contrast",
-    "negation+intensity",
-    "contrast+intensity",
-    "negation+contrast+intensity",
-)
-
 SENTIMENT_SIZES = {"train": 3000, "dev": 500, "test": 1000, "shifted": 1000}
 TAGGING_SIZES = {"train": 2000, "dev": 300, "test": 600, "shifted": 600}
 QA_SIZES = {"train": 2000, "dev": 300, "test": 600, "shifted": 600}
