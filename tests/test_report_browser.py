@@ -13,17 +13,9 @@ import pytest
 from test_report import make_run  # tests/ is on sys.path (no package), as for conftest helpers
 
 from workbench.report import render
+from workbench.report.writers import CHROMIUM_FLAGS
 
 CHROMIUM = shutil.which("chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +44,7 @@ def test_chromium_renders_the_page(page, tmp_path):
     import numpy as np
 
     shot = tmp_path / "shot.png"
-    base = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    base = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     subprocess.run(
         base + [f"--screenshot={shot}", "--window-size=1200,3000", page.resolve().as_uri()],
         capture_output=True,

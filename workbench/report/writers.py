@@ -123,6 +123,18 @@ def _pdf_engine() -> list[str] | None:
     return None
 
 
+# A headless Chromium that neither phones home nor needs a display: the PDF writer's and the browser test's.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
 def write_pdf(html_path: Path) -> tuple[Path | None, str]:
     """report.pdf next to the HTML when wkhtmltopdf or a headless Chromium is installed.
     Returns (path or None, a note saying what happened); never raises."""
@@ -136,13 +148,7 @@ def write_pdf(html_path: Path) -> tuple[Path | None, str]:
                 cmd = engine + ["--quiet", str(html_path), str(pdf)]
             else:
                 cmd = engine + [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
+                    *CHROMIUM_FLAGS,
                     f"--user-data-dir={profile}",
                     "--no-pdf-header-footer",
                     f"--print-to-pdf={pdf}",
