@@ -102,7 +102,10 @@ def test_store_never_glues_onto_a_partial_line(tmp_path):
         (["--pipelines", "tfidf", "--seeds", "1,1"], "listed twice"),
         (["--pipelines", "tfidf,random+lstm", "--budgets"], "--budgets needs a pretrained pipeline"),
         (["--pipelines", "tfidf", "--task", "micro-tagging"], "classification tasks only"),
-        (["--pipelines", "tfidf", "--grid", "4"], "--grid 4: choose 1 to 3"),
+        (
+            ["--pipelines", "tfidf", "--grid", "4"],
+            "--grid '4': give auto or a number of configurations per point, 1 to 3",
+        ),
         (["--pipelines", "tfidf", "--grid", "all"], "--grid"),
         (["--pipelines", "tfidf", "--dev", "oracle"], "--dev 'oracle'"),
     ],

@@ -20,7 +20,7 @@ from workbench.errors import WorkbenchError
 from workbench.experiments.config import build_config
 from workbench.experiments.runner import run_compare
 from workbench.pipelines.run import prepare, run_point, run_points
-from workbench.pipelines.tuning import GRID_SIZE, TUNING_GRID, Protocol
+from workbench.pipelines.tuning import GRID_AUTO, GRID_SIZE, TUNING_GRID, Protocol, grid_for, parse_grid
 
 CORPUS = "microworld:100000"
 TINY_TRAIN = {"max_steps": 12, "min_steps": 12}
@@ -77,6 +77,16 @@ def test_every_family_recipe_offers_the_same_number_of_configurations():
         build_config(dev="oracle")
 
 
+def test_grid_auto_is_the_whole_grid_on_a_gpu_and_the_recipe_alone_on_a_cpu():
+    assert build_config().grid == "auto"
+    assert build_config().for_device("cuda").grid == GRID_SIZE and build_config().for_device("cpu").grid == 1
+    assert build_config(grid="2").for_device("cuda").grid == 2, "a number asked for is kept on every device"
+    assert parse_grid(" AUTO ") == "auto" and parse_grid(3) == 3 and grid_for("auto", "cpu") == 1
+    for bad in ("0", "4", "all", "-1"):
+        with pytest.raises(WorkbenchError, match=f"--grid '{bad}': give auto or a number"):
+            parse_grid(bad)
+
+
 @pytest.fixture(scope="module")
 def tiny_compare(tmp_path_factory):
     """Every trained family kind, few-shot selection, grid 2: (folder, results lines)."""
@@ -131,10 +141,13 @@ def test_dev_full_is_recorded_in_config_and_results(tmp_path, sentiment):
         "--quiet",
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads((out / "config.json").read_text())["dev"] == "full"
+    config = json.loads((out / "config.json").read_text())
+    assert config["dev"] == "full"
+    grid = GRID_AUTO["cuda" if torch.cuda.is_available() else "cpu"]
+    assert config["grid_choice"] == "auto" and config["grid"] == grid, "the default grid, resolved and recorded"
     line = json.loads((out / "results.jsonl").read_text())
     assert line["selection"]["dev"] == "full" and line["selection"]["dev_size"] == len(sentiment.splits["dev"])
-    assert len(line["selection"]["configs"]) == GRID_SIZE
+    assert len(line["selection"]["configs"]) == grid
     again = run_main(
         "compare",
         "--pipelines",

@@ -24,6 +24,7 @@ from workbench.report.document import legend_text
 from workbench.report.loading import load_run
 from workbench.report.prose import summary_sentences
 from workbench.report.protocol import ORACLE
+from workbench.report.protocol import tuning_line as protocol_tuning_line
 
 EVIL = "<script>alert(1)</script>"
 PIPELINES = ["word2vec+lstm", "bert-tiny", EVIL]
@@ -205,6 +206,9 @@ def test_interval_random_and_degenerate():
         "ci_high": 0.7,
         "k": 1,
     }
+    for score in (0.482, 0.501, 0.733):  # seeds that agree: the logit round trip must not cut the mean out
+        same = stats.interval([score] * 3, n_examples=1000)
+        assert same["ci_low"] <= same["mean"] <= same["ci_high"] and same["ci_high"] - same["ci_low"] < 1e-12
 
 
 def test_labels_to_match_hand_made():
@@ -593,3 +597,13 @@ def test_protocol_section_states_each_points_dev_and_grid(tmp_path):
     assert stats.INTERVAL_METHOD in protocol and "Few-shot dev selection (dev = few)" in protocol
     assert "<tr><td>bert-tiny</td><td>few: 16</td><td>few: 64</td><td>few: 256</td></tr>" in protocol
     assert "<td>3 per point: lr ∈ {0.00067, 0.002, 0.006}</td><td>#1: 3, #2: 3, #3: 3</td>" in protocol
+
+
+def test_protocol_states_the_tuning_budget_and_why():
+    line = lambda config: protocol_tuning_line({"config": config})  # noqa: E731
+    assert "one configuration, its family's hand-set recipe (--grid auto on a CPU)" in line(
+        {"grid": 1, "grid_choice": "auto"}
+    )
+    assert "(--grid auto" not in line({"grid": 1, "grid_choice": 1}) and "nothing was tuned" in line({"grid": 1})
+    assert "the same 3 configurations" in line({"grid": 3, "grid_choice": "auto"})
+    assert "records no grid" in line({})

@@ -60,7 +60,8 @@ def register(sub) -> None:
         "--grid",
         default=None,
         help="configurations each trained point tries, the first N of its family's row of "
-        "pipelines.tuning.TUNING_GRID (default 3: the hand-set rate, a third, three times it)",
+        "pipelines.tuning.TUNING_GRID (3: the hand-set rate, a third, three times it); default auto: "
+        "3 on a GPU, where they train as fused replicas, 1 (the hand-set recipe) on a CPU",
     )
     parser.add_argument(
         "--fuse",

@@ -13,7 +13,7 @@ from workbench.errors import WorkbenchError
 from workbench.pipelines import describe_names
 from workbench.pipelines.registry import pipeline_for
 from workbench.pipelines.run import prepare, run_point
-from workbench.pipelines.tuning import GRID_SIZE, Protocol
+from workbench.pipelines.tuning import GRID_AUTO, Protocol, grid_for, parse_grid
 from workbench.runs import environment, resolve_device
 
 
@@ -61,10 +61,9 @@ def register(sub) -> None:
     )
     parser.add_argument(
         "--grid",
-        type=int,
-        default=GRID_SIZE,
-        help=f"configurations to try, the first N of the family's row of pipelines.tuning.TUNING_GRID "
-        f"(default {GRID_SIZE})",
+        default="auto",
+        help="configurations to try, the first N of the family's row of pipelines.tuning.TUNING_GRID "
+        f"(default auto: {GRID_AUTO['cuda']} on a GPU, {GRID_AUTO['cpu']} on a CPU)",
     )
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
     add_task_column_options(parser)
@@ -105,7 +104,8 @@ def run(args) -> int:
         settings["checkpoint"] = args.checkpoint
     pipeline = pipeline_for(args.pipeline, settings)  # an option this pipeline does not read is an error
     out = Path(args.out or f"runs/finetune/{_safe(args.pipeline)}_{_safe(task.name)}_n{n}_s{args.seed}")
-    protocol = Protocol(args.dev, args.grid)
+    grid = grid_for(parse_grid(args.grid), device)
+    protocol = Protocol(args.dev, grid)
     config = {
         "command": "finetune",
         "pipeline": args.pipeline,
@@ -116,7 +116,7 @@ def run(args) -> int:
         "device": device,
         "settings": settings,
         "dev": args.dev,
-        "grid": args.grid,
+        "grid": grid,
     }
     started = time.perf_counter()
     if n > 0 or pipeline.trains(0):

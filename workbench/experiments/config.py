@@ -8,7 +8,7 @@ A TOML file uses the same names as the options:
     sizes = [16, 64, 256, 1024, "full"]
     seeds = 3
     dev = "few"      # or "full": select on the whole dev split (oracle selection)
-    grid = 3         # configurations each trained point tries (pipelines.tuning.TUNING_GRID)
+    grid = "auto"    # configurations each trained point tries (pipelines.tuning: auto = 3 on a GPU, 1 on a CPU)
     [seeds_up_to]        # more seeds where the labels are few: 5 seeds at every n <= 256
     256 = 5
     [settings."word2vec+lstm".train]
@@ -24,13 +24,13 @@ with a `description`; a --config file and explicit options override it, tables k
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
 from workbench.pipelines.registry import pipeline_for
-from workbench.pipelines.tuning import GRID_SIZE, Protocol
+from workbench.pipelines.tuning import Protocol, grid_for, parse_grid
 
 DEFAULT_PIPELINES = ["word2vec+lstm", "clm:prompt", "clm", "random+lstm", "scratch-transformer"]
 DEFAULT_SIZES: list = [16, 64, 256, 1024]
@@ -52,7 +52,9 @@ class CompareConfig:
     address: str | None = None  # Ray cluster: "auto", HOST:PORT, or None = start a local one
     cpus_per_task: int = 1  # Ray: CPUs each fused group declares (on a GPU it declares one GPU)
     dev: str = "few"  # "few": each point selects on a dev subset of its size; "full": on the whole dev split (oracle)
-    grid: int = GRID_SIZE  # configurations each trained point tries: the first `grid` of its row of TUNING_GRID
+    grid: int | str = (
+        "auto"  # configurations each trained point tries (the first of its row of TUNING_GRID); auto: by device
+    )
     fuse: str = "auto"  # "auto", "off" or a number K: up to K replicas (points x configurations) as one fused model
     workers: str = "auto"  # local executor: "auto" (a process per CPU core; one on a GPU) or a number
     settings: dict = field(default_factory=dict)  # per pipeline: {"train": {...}, "encoder": {...}, ...}
@@ -75,7 +77,12 @@ class CompareConfig:
         }
 
     def protocol(self) -> Protocol:
+        """How its points select; `grid` must be resolved first (`for_device`)."""
         return Protocol(self.dev, self.grid)
+
+    def for_device(self, device: str) -> CompareConfig:
+        """This config with `grid = "auto"` resolved for the device the points train on."""
+        return replace(self, grid=grid_for(self.grid, device))
 
     def seeds_for(self, n: int) -> list[int]:
         """The seeds of size n: `seeds`, continued with the next numbers (or cut) to the count `seeds_up_to` gives."""
@@ -141,13 +148,6 @@ def parse_fuse(value) -> str:
     if text in ("auto", "off") or (text.isdigit() and int(text) >= 1):
         return text
     raise WorkbenchError(f"--fuse {value!r}: use auto, off, or a number of replicas such as 16")
-
-
-def parse_grid(value) -> int:
-    text = str(value).strip()
-    if not text.isdigit():
-        raise WorkbenchError(f"--grid {value!r}: give a number of configurations per point, 1 to {GRID_SIZE}")
-    return int(text)
 
 
 def parse_workers(value) -> str:
@@ -241,7 +241,7 @@ def build_config(toml_path=None, preset: str | None = None, **overrides) -> Comp
     if "grid" in values:
         values["grid"] = parse_grid(values["grid"])
     config = CompareConfig(**values)
-    config.protocol()  # checks dev and grid
+    config.for_device("cpu").protocol()  # checks dev
     pipelines = [pipeline_for(name, config.settings.get(name)) for name in config.pipelines]  # checks the settings
     if len(set(config.pipelines)) != len(config.pipelines):
         raise WorkbenchError("--pipelines: a pipeline is listed twice")

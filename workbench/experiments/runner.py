@@ -73,8 +73,9 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
 def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
     started = time.perf_counter()
     folder = Path(config.out)
-    _check_folder(folder, config)
     device = resolve_device(config.device)
+    grid_choice, config = config.grid, config.for_device(device)
+    _check_folder(folder, config)
     task = resolve_task(config.task, **task_arguments(config.task_options))
     sizes = resolved_sizes(config, len(task.splits["train"]))
     for n in sizes:
@@ -85,6 +86,7 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
         {
             **config.to_dict(),
             "resolved_sizes": sizes,
+            "grid_choice": grid_choice,  # "auto" or the number asked for; `grid` is what the points tried
             "task_kind": task.kind,
             "primary_metric": PRIMARY_METRIC[task.kind],
             "task_name": task.name,

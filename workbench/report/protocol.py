@@ -83,6 +83,23 @@ def grid_of(run, pipeline: str) -> dict | None:
     }
 
 
+def tuning_line(run) -> str:
+    """The tuning budget in one sentence: configurations per trained point, and why that many."""
+    grid, choice = run["config"].get("grid"), run["config"].get("grid_choice")
+    if not isinstance(grid, int):
+        return "Tuning: the run records no grid; each pipeline's configurations are listed below."
+    why = " (--grid auto on a CPU)" if choice == "auto" and grid == 1 else ""
+    if grid == 1:
+        return (
+            f"Tuning: every trained point trained one configuration, its family's hand-set recipe{why}; "
+            "nothing was tuned. --grid 3 also tries a third and three times each learning rate."
+        )
+    return (
+        f"Tuning: every trained point tried the same {grid} configurations of its family's row "
+        "(workbench/pipelines/tuning.py) and kept the best on its dev."
+    )
+
+
 def grid_text(grid: dict | None) -> str:
     if grid is None:
         return "not recorded"
@@ -164,6 +181,7 @@ def protocol_lines(run) -> list[str]:
             "chose its configuration on its own dev subset, drawn from the dev split with about as many "
             "examples as its train subset (sizes per point below); points that train nothing use no dev."
         ]
+    lines.append(tuning_line(run))
     lines.append(
         f"Intervals: {stats.INTERVAL_METHOD}. A lead, a reversal or a labels-to-match is stated only "
         "where the difference is resolved: 95% intervals apart, or the paired t-test over seeds at "

@@ -70,7 +70,8 @@ def interval(values, n_examples: int | None = None) -> dict:
         def back(logit: float) -> float:  # the logistic function, then the half-example shift undone
             return float(np.clip((_special.expit(logit) * (n_examples + 1) - 0.5) / n_examples, 0.0, 1.0))
 
-        entry["ci_low"], entry["ci_high"] = back(z.mean() - half), back(z.mean() + half)
+        # min/max: seeds with one score give back that score only up to rounding (0.501 + 1e-16)
+        entry["ci_low"], entry["ci_high"] = min(mean, back(z.mean() - half)), max(mean, back(z.mean() + half))
     else:
         half = t * sd / math.sqrt(k)
         entry["ci_low"], entry["ci_high"] = max(0.0, mean - half), min(1.0, mean + half)
