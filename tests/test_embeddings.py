@@ -13,7 +13,8 @@ from gensim.models import KeyedVectors
 
 from workbench.cli.embed import register
 from workbench.data import microworld
-from workbench.data.vocab import Vocabulary
+from workbench.data.types import Corpus
+from workbench.data.vocab import SPECIALS, Vocabulary
 from workbench.embeddings import (
     align_to_vocab,
     analogy,
@@ -31,6 +32,7 @@ from workbench.embeddings import (
 )
 from workbench.embeddings.glove import adagrad_step
 from workbench.errors import WorkbenchError
+from workbench.pipelines.static import VectorSettings, prepare_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP_A = ["cat", "dog", "horse", "cow", "sheep", "goat", "pig", "duck"]
@@ -75,6 +77,19 @@ def test_glove_loss_decreases_and_groups_separate():
     across = np.mean([kv.similarity(a, b) for a in GROUP_A for b in GROUP_B])
     assert within > across + 0.3
     assert result.word_vectors.shape == result.context_vectors.shape == (16, 10)
+
+
+def test_glove_counts_and_trains_only_the_words_asked_for(tmp_path, monkeypatch):
+    docs = two_topic_corpus()
+    kv = train_vectors("glove", docs, dim=8, epochs=2, min_count=1, seed=0, words=GROUP_A + ["absent"])
+    assert sorted(kv.index_to_key) == sorted(GROUP_A), "only the listed words that occur"
+    # compare's GloVe counts the run's vocabulary: a word outside it gets no row of its own
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
+    vocab = Vocabulary(list(SPECIALS) + GROUP_B)
+    vectors = prepare_vectors(
+        "glove", Corpus(name="two", documents=docs), "two", vocab, VectorSettings(dim=8, epochs=2)
+    )
+    assert sorted(vectors["kv"].index_to_key) == sorted(GROUP_B) and vectors["meta"]["counted"] == "vocabulary"
 
 
 def test_adagrad_step_matches_direct_computation():

@@ -37,10 +37,12 @@ def _check(method: str, documents) -> list[list[str]]:
     return documents
 
 
-def glove_vocab(documents, min_count: int = 1) -> list[str]:
-    """Most frequent first, ties alphabetical: a deterministic vocabulary for GloVe."""
+def glove_vocab(documents, min_count: int = 1, keep=None) -> list[str]:
+    """Most frequent first, ties alphabetical: a deterministic vocabulary for GloVe (only the words
+    in `keep`, when given)."""
     counts = Counter(w for doc in documents for w in doc)
-    return sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+    kept = (w for w, c in counts.items() if c >= min_count and (keep is None or w in keep))
+    return sorted(kept, key=lambda w: (-counts[w], w))
 
 
 # GloVe defaults for a small corpus (WikiText-2, 2M tokens): WordSim-353 Spearman ~0.26 in ~2 min on 2 CPU cores.
@@ -67,7 +69,8 @@ def train_vectors(
     character n-grams; the result is `FastTextKeyedVectors`, which still builds vectors for
     unseen words. glove: our implementation; `glove_opts` go to `glove.train_glove`
     (x_max, alpha, lr, batch_size, device) plus `glove_window` to override `window` for the
-    co-occurrence counts. `deterministic=True` gives bit-identical vectors per seed in any
+    co-occurrence counts, and `words` to count and train only those words (as glove.c drops words
+    outside its vocabulary before windowing). `deterministic=True` gives bit-identical vectors per seed in any
     process (one worker, a stable hash; GloVe on CPU); it costs the speed of the other workers.
 
     Defaults left as None depend on the method. word2vec/fastText: window 5, epochs 5, min_count 1.
@@ -114,14 +117,15 @@ def train_vectors(
 
 
 def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic, **opts) -> KeyedVectors:
-    words = glove_vocab(documents, min_count)
+    keep = opts.pop("words", None)
+    words = glove_vocab(documents, min_count, None if keep is None else set(keep))
     if not words:
         raise WorkbenchError(f"no word occurs at least min_count={min_count} times; lower --min-count")
     cooc_window = opts.pop("glove_window", window)
     unknown = set(opts) - {"x_max", "alpha", "lr", "batch_size", "device", "verbose"}
     if unknown:
         raise WorkbenchError(
-            f"unknown GloVe options {', '.join(sorted(unknown))}: use x_max, alpha, lr, batch_size, device"
+            f"unknown GloVe options {', '.join(sorted(unknown))}: use x_max, alpha, lr, batch_size, device, words"
         )
     if deterministic:
         opts["device"] = "cpu"  # CUDA index_add uses atomics: not bit-reproducible
