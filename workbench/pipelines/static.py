@@ -85,7 +85,7 @@ def prepare_vectors(
 def vectors_from_file(path: str, method: str, vocab: Vocabulary) -> tuple[torch.Tensor, CoverageReport, dict]:
     """Vectors the user brings (glove.6B.100d.txt, cc.en.300.vec, ...), aligned to the vocabulary: (matrix,
     coverage, what to record as their pretraining; made elsewhere, so their tokens and FLOPs are unknown here)."""
-    file = Path(path).expanduser()
+    file = Path(path).expanduser().resolve()
     kv = load_vectors(file)
     matrix, coverage = align_to_vocab(kv, vocab, seed=0)
     pretraining = {"method": f"{method}, from {file.name}", "file": str(file), "words": len(kv), "dim": kv.vector_size}
