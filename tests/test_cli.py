@@ -89,3 +89,11 @@ def test_latin1_file_error_names_line(tmp_path):
     path.write_bytes(b"text\tlabel\ngood\tpos\ncaf\xe9\tneg\n")
     result = run_main("data", "info", f"tsv:{path}")
     assert result.returncode == 2 and "reviews.tsv:3" in result.stderr and "UTF-8" in result.stderr
+
+
+def test_one_row_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "one.tsv"
+    path.write_text("text\tlabel\ngood film\tpos\n")
+    result = run_main("data", "info", f"tsv:{path}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "too few rows to split 80/10/10" in result.stderr

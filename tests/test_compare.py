@@ -100,6 +100,8 @@ def test_store_never_glues_onto_a_partial_line(tmp_path):
         (["--pipelines", "tfidf", "--sizes", "16,100000"], "larger than the train split"),
         (["--pipelines", "tfidf", "--sizes", "16,abc"], "--sizes"),
         (["--pipelines", "tfidf", "--seeds", "1,1"], "listed twice"),
+        (["--pipelines", "tfidf", "--seeds", "-1"], "--seeds '-1': a seed is a whole number >= 0"),
+        (["--pipelines", "tfidf", "--seeds", "0,-2"], "a seed is a whole number >= 0"),
         (["--pipelines", "tfidf,random+lstm", "--budgets"], "--budgets needs a pretrained pipeline"),
         (["--pipelines", "tfidf", "--task", "micro-tagging"], "classification tasks only"),
         (

@@ -13,6 +13,7 @@ from gensim.models import KeyedVectors
 
 from workbench.cli.embed import register
 from workbench.data import microworld
+from workbench.data.tasks import resolve_task
 from workbench.data.types import Corpus
 from workbench.data.vocab import SPECIALS, Vocabulary
 from workbench.embeddings import (
@@ -31,7 +32,9 @@ from workbench.embeddings import (
     word_similarity,
 )
 from workbench.embeddings.glove import adagrad_step
+from workbench.embeddings.train import METHODS
 from workbench.errors import WorkbenchError
+from workbench.pipelines.run import prepare
 from workbench.pipelines.static import VectorSettings, prepare_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,6 +188,21 @@ def test_save_load_round_trip_text_and_binary(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_gensim_opens_our_vectors_with_the_same_neighbours(tmp_path, method):
+    """What the workbench trains and saves (word2vec format, text and binary) is what gensim reads: the
+    same words, vectors and nearest neighbours, so a student can take them into gensim's own tools."""
+    kv = train_vectors(method, two_topic_corpus(60), dim=8, epochs=2)
+    for name in ("vectors.txt", "vectors.bin"):
+        save_vectors(kv, tmp_path / name)
+        theirs = KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=name.endswith(".bin"))
+        assert theirs.index_to_key == kv.index_to_key and np.allclose(theirs.vectors, kv.vectors, atol=1e-6)
+        for word in ("cat", "red", "goat"):
+            ours = neighbors(kv, word, k=5)
+            assert [w for w, _ in theirs.most_similar(word, topn=5)] == [w for w, _ in ours]
+            assert np.allclose([s for _, s in theirs.most_similar(word, topn=5)], [s for _, s in ours], atol=1e-5)
+
+
 def test_glove_text_without_header(tmp_path):
     path = tmp_path / "glove.6B.3d.txt"
     path.write_text("the 0.1 0.2 0.3\ncat 0.4 0.5 0.6\n", encoding="utf-8")
@@ -250,6 +268,34 @@ def test_align_fasttext_subwords():
     vocab = Vocabulary(list(Vocabulary.build([]).words) + ["cat", "cats"])
     _, report = align_to_vocab(kv, vocab)
     assert report.found == 1 and report.from_subwords == 5  # "cats" and the four non-pad specials
+
+
+def test_a_vectors_file_joins_a_comparison_with_its_coverage(tmp_path):
+    """`vectors_file` reads vectors the user already has (here a GloVe-style text file) instead of training,
+    and the prepared info records the file and how much of the vocabulary and of the task's tokens it covers."""
+    glove = tmp_path / "glove.6B.2d.txt"
+    glove.write_text("good 1.0 0.5\nfilm 0.25 -1.0\nunrelated 3.0 3.0\n", encoding="utf-8")
+    task_file = tmp_path / "reviews.tsv"
+    task_file.write_text("text\tlabel\n" + "good film\tpos\nbad plot\tneg\n" * 5, encoding="utf-8")
+    task = resolve_task(f"tsv:{task_file}")
+    vocab = Vocabulary(list(Vocabulary.build([]).words) + ["good", "film", "bad"])  # "plot" is [unk]
+    prepared = prepare("glove+lstm", task, "microworld", vocab, {"vectors_file": str(glove)})
+    assert torch.equal(prepared.matrix[vocab.index["film"]], torch.tensor([0.25, -1.0]))
+    assert (
+        prepared.info["pretraining"]["file"] == str(glove)
+        and "glove.6B.2d.txt" in prepared.info["pretraining"]["method"]
+    )
+    # vocabulary: good and film of 8 words; the task's 40 tokens: 10 good + 10 film
+    assert prepared.info["coverage"].startswith("2 of 8 words have vectors")
+    assert prepared.info["coverage"].endswith("; 50.0% of the task's tokens have vectors")
+    for settings, fragment in (
+        ({"vectors_file": str(glove), "vectors": {"dim": 50}}, "without a vectors table"),
+        ({"vectors_file": str(tmp_path / "missing.txt")}, "missing.txt: no such file"),
+    ):
+        with pytest.raises(WorkbenchError, match=fragment):
+            prepare("glove+lstm", task, "microworld", vocab, settings)
+    with pytest.raises(WorkbenchError, match="goes with word2vec, fasttext or glove"):
+        prepare("random+lstm", task, "microworld", vocab, {"vectors_file": str(glove)})
 
 
 # ------------------------------------------------------------------ evaluate

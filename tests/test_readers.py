@@ -137,3 +137,17 @@ def test_unknown_task_and_corpus_names():
 
 def test_normalize_policy():
     assert readers.normalize(["The", "@-@", "-LRB-", "Don't"]) == ["the", "-", "(", "don't"]
+
+
+def test_too_few_rows_to_split_says_why(tmp_path):
+    """One row cannot be split 80/10/10: the error says so and how to fix it, not a train split of 0 examples."""
+    path = write(tmp_path, "one.tsv", "text\tlabel\ngood film\tpos\n")
+    message = error_of(tasks.resolve_task, f"tsv:{path}")
+    assert "one.tsv: too few rows to split 80/10/10" in message and "(1 example, at least 3 needed)" in message
+    assert "give a folder with train.tsv, dev.tsv, test.tsv" in message
+    (tmp_path / "d").mkdir()
+    write(tmp_path, "d/train.csv", "text,label\ngood,pos\n")
+    write(tmp_path, "d/test.csv", "text,label\nfine,pos\n")
+    assert f"add dev.csv to {tmp_path / 'd'}" in error_of(tasks.resolve_task, f"csv:{tmp_path / 'd'}")
+    three = write(tmp_path, "three.tsv", "text\tlabel\ngood\tpos\nbad\tneg\nfine\tpos\n")
+    assert [len(tasks.resolve_task(f"tsv:{three}").splits[s]) for s in ("train", "dev", "test")] == [1, 1, 1]

@@ -1,4 +1,4 @@
-"""Copy a finished `workbench pretrain --objective clm --corpus microworld` folder into data/pretrained/,
+"""Copy a finished `workbench pretrain --objective clm --corpus microworld` folder into workbench/shipped/,
 with a few of its log-spaced checkpoints in float16 for the compute axis (`workbench compare --budgets`).
 
     python bench/pretrain/ship_microworld.py RUN_FOLDER [--steps 512,2048,8192]

@@ -81,7 +81,7 @@ def _train_into_cache(args, corpus) -> int:
     state = "found in the cache (trained earlier" if vectors["cached"] else "trained"
     print(
         f"{args.method}: {len(kv):,} words x {kv.vector_size} dims from {corpus.n_tokens:,} tokens, {state} "
-        f"in {seconds:.1f} s{')' if vectors['cached'] else ''}; {vectors['coverage']}"
+        f"in {seconds:.1f} s{')' if vectors['cached'] else ''}; {vectors['coverage'].summary()}"
     )
     _print_similarity(kv)
     print(f"cached in {vectors['folder']}")

@@ -118,9 +118,13 @@ def _conll2000() -> Task:
     return Task("conll2000-chunk", TAGGING, splits, _tag_labels(splits), spec.description, spec.split_notes)
 
 
+def _split_file_name(split: str, fmt: str) -> str:
+    return f"{split}.{'json' if fmt == 'squad' else fmt}"
+
+
 def _split_files(path: Path, fmt: str) -> dict[str, Path]:
     if path.is_dir():
-        found = {split: path / f"{split}.{'json' if fmt == 'squad' else fmt}" for split in ("train", "dev", "test")}
+        found = {split: path / _split_file_name(split, fmt) for split in ("train", "dev", "test")}
         if not found["train"].is_file():
             raise WorkbenchError(f"{path}: a task folder needs {found['train'].name} (and optionally dev/test files)")
         return {split: p for split, p in found.items() if p.is_file()}
@@ -129,7 +133,20 @@ def _split_files(path: Path, fmt: str) -> dict[str, Path]:
     return {"train": path}
 
 
-def _fill_missing_splits(splits: dict[str, list]) -> dict[str, list]:
+def _fill_missing_splits(splits: dict[str, list], path: Path, fmt: str) -> dict[str, list]:
+    """Carve the missing test and dev splits from train (10% each, at least one example); too few rows
+    to leave train an example is an error that says so, not an empty train split."""
+    missing = [split for split in ("dev", "test") if split not in splits]
+    if missing and len(splits["train"]) <= len(missing):
+        rows = len(splits["train"])
+        if path.is_dir():
+            fix = f"add {' and '.join(_split_file_name(split, fmt) for split in missing)} to {path}"
+        else:
+            fix = f"give a folder with {', '.join(_split_file_name(s, fmt) for s in ('train', 'dev', 'test'))} instead"
+        raise WorkbenchError(
+            f"{path}: too few rows to split 80/10/10 into train, dev and test ({rows} example{'s' * (rows != 1)}, "
+            f"at least {len(missing) + 1} needed); {fix}"
+        )
     if "test" not in splits:
         splits["train"], splits["test"] = _carve(splits["train"], 0.1, seed=1)
     if "dev" not in splits:
@@ -165,7 +182,7 @@ def _generic_task(
             for split, p in files.items()
         }
         known = []
-    splits = _fill_missing_splits(splits)
+    splits = _fill_missing_splits(splits, path, fmt)
     if known is None:
         known = _tag_labels(splits)
     return Task(f"{fmt}:{path}", kind, splits, known, f"user data from {path}")

@@ -20,6 +20,7 @@ class CoverageReport:
     found: int
     from_subwords: int
     initialised: int
+    with_vectors: frozenset = frozenset()  # the ids whose row came from the vectors (found or from subwords)
 
     def summary(self) -> str:
         share = (self.found + self.from_subwords) / self.vocab_size if self.vocab_size else 0.0
@@ -27,6 +28,12 @@ class CoverageReport:
             f"{self.found:,} of {self.vocab_size:,} words have vectors ({share:.1%} with "
             f"{self.from_subwords:,} from subwords), {self.initialised:,} initialised"
         )
+
+    def token_share(self, vocab, token_lists) -> float:
+        """The share of these tokens that get a vector (a word outside the vocabulary is [unk]: none): what
+        a task sees of the vectors, where frequent words weigh more than in the vocabulary's share."""
+        ids = [i for tokens in token_lists for i in vocab.encode(tokens)]
+        return sum(i in self.with_vectors for i in ids) / len(ids) if ids else 0.0
 
 
 def _has_subwords(kv) -> bool:
@@ -44,6 +51,7 @@ def align_to_vocab(kv, vocab, seed: int = 0, init: str = "normal") -> tuple[torc
     sd = kv.vectors.std(axis=0) if len(kv.vectors) > 1 else np.ones(dim, dtype=np.float32)
     out = np.zeros((len(vocab), dim), dtype=np.float32)
     found = subword = initialised = 0
+    with_vectors = set()
     subwords = _has_subwords(kv)
     for i, word in enumerate(vocab.words):
         if i == vocab.pad_id:
@@ -51,12 +59,14 @@ def align_to_vocab(kv, vocab, seed: int = 0, init: str = "normal") -> tuple[torc
         if word in kv.key_to_index:
             out[i] = kv.vectors[kv.key_to_index[word]]
             found += 1
+            with_vectors.add(i)
         elif subwords:
             out[i] = kv.get_vector(word)
             subword += 1
+            with_vectors.add(i)
         else:
             initialised += 1
             if init == "normal":
                 out[i] = rng.normal(0.0, 1.0, dim) * sd
-    report = CoverageReport(len(vocab), found, subword, initialised)
+    report = CoverageReport(len(vocab), found, subword, initialised, frozenset(with_vectors))
     return torch.from_numpy(out), report

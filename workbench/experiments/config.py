@@ -118,6 +118,8 @@ def parse_seeds(value) -> list[int]:
         seeds = [int(part) for part in text.split(",")]
     except ValueError:
         raise WorkbenchError(f"--seeds {text!r}: give a count (3) or a list (0,1,2)") from None
+    if min(seeds) < 0:
+        raise WorkbenchError(f"--seeds {text!r}: a seed is a whole number >= 0; give a count (3) or a list (0,1,2)")
     if len(set(seeds)) != len(seeds):
         raise WorkbenchError(f"--seeds {text!r}: a seed is listed twice")
     return seeds

@@ -1,7 +1,7 @@
 """The modern paradigm: a whole pretrained language model under the shared heads.
 
 The backbone (token embedding + encoder) comes from `workbench pretrain`: a folder given
-explicitly, the checkpoint shipped in data/pretrained/ for the embedded default, or the
+explicitly, the checkpoint shipped in the package (workbench/shipped/) for the embedded default, or the
 artifact cache (pretrained on first use). `scratch-transformer` is the same backbone with
 random weights: the control that isolates what pretraining adds.
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -37,8 +38,8 @@ from workbench.pipelines.tuning import TUNING_GRID
 from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
 from workbench.pretrain.folder import read_config
 
-ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "data" / "pretrained"
+# the package's own files, wherever it is installed (pip installs a package unpacked: a folder)
+SHIPPED = Path(str(resources.files("workbench.shipped")))
 OBJECTIVE_OF = {"mlm": "mlm", "clm": "clm", "plm": "plm", "lstm-lm": "clm", "scratch-transformer": "mlm"}
 POOL_DEFAULTS = {"mlm": "mean", "plm": "mean", "scratch-transformer": "mean", "clm": "last", "lstm-lm": "last"}
 DEFAULT_SHOTS = 4  # four micro-world reviews with their verdicts fill about half of a 256-token context
@@ -86,7 +87,7 @@ def lm_config(pipeline: str, settings: dict | None = None) -> tuple[LMConfig, Pr
 
 
 def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings: dict) -> Path | None:
-    """The checkpoint shipped in data/pretrained/, if it is exactly the default model for this corpus and vocabulary."""
+    """The checkpoint shipped in the package (SHIPPED), if it is exactly the default model for this corpus and vocabulary."""
     folder = SHIPPED / f"{corpus_name}-{pipeline}"
     if not (folder / "model.safetensors").is_file():
         return None

@@ -1,15 +1,17 @@
 """The circa-2017 pipeline: context-free vectors pretrained on the corpus, then an encoder
 (BiLSTM or a from-scratch Transformer) that learns all contextualization from the labels.
 
-Settings: `vectors` (VectorSettings), `encoder` (LSTMConfig or TransformerConfig fields),
-`train` (TrainConfig fields over the recipe in tuning.TUNING_GRID), `pool` (how a classification
-head reduces the sequence).
+Settings: `vectors` (VectorSettings), or `vectors_file` (vectors the user already has: GloVe text,
+fastText .vec/.bin, word2vec; read instead of training), `encoder` (LSTMConfig or TransformerConfig
+fields), `train` (TrainConfig fields over the recipe in tuning.TUNING_GRID), `pool` (how a
+classification head reduces the sequence).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -20,8 +22,9 @@ from workbench.core.train import TrainConfig
 from workbench.data.tasks import resolve_corpus
 from workbench.data.types import Corpus, Task
 from workbench.data.vocab import SPECIALS, Vocabulary, task_oov_rates
-from workbench.embeddings import align_to_vocab, train_vectors
-from workbench.embeddings.io import load_vector_folder, save_vector_folder
+from workbench.embeddings import CoverageReport, align_to_vocab, train_vectors
+from workbench.embeddings.io import load_vector_folder, load_vectors, save_vector_folder
+from workbench.errors import WorkbenchError
 from workbench.models.heads import POOLS, TaskModel
 from workbench.models.lstm import BiLSTMEncoder, LSTMConfig
 from workbench.models.transformer import TransformerConfig, TransformerEncoder
@@ -51,7 +54,7 @@ def prepare_vectors(
 ) -> dict:
     """Train (or reuse from the artifact cache) static vectors on the corpus; align them to the vocabulary.
 
-    Returns {"matrix": FloatTensor [V, d], "coverage": str, "seconds": float, "cached": bool, "meta": dict,
+    Returns {"matrix": FloatTensor [V, d], "coverage": CoverageReport, "seconds": float, "cached": bool, "meta": dict,
     "kv": the vectors as trained (KeyedVectors), "folder": where they are cached}.
     """
     options = asdict(settings)
@@ -75,13 +78,29 @@ def prepare_vectors(
     matrix, coverage = align_to_vocab(kv, vocab, seed=seed)
     return {
         "matrix": matrix,
-        "coverage": coverage.summary(),
+        "coverage": coverage,
         "seconds": meta["train_seconds"],
         "cached": cached,
         "meta": meta,
         "kv": kv,
         "folder": folder,
     }
+
+
+def vectors_from_file(path: str, method: str, vocab: Vocabulary) -> tuple[torch.Tensor, CoverageReport, dict]:
+    """Vectors the user brings (glove.6B.100d.txt, cc.en.300.vec, ...), aligned to the vocabulary: (matrix,
+    coverage, what to record as their pretraining; made elsewhere, so their tokens and FLOPs are unknown here)."""
+    file = Path(path).expanduser().resolve()
+    kv = load_vectors(file)
+    matrix, coverage = align_to_vocab(kv, vocab, seed=0)
+    pretraining = {"method": f"{method}, from {file.name}", "file": str(file), "words": len(kv), "dim": kv.vector_size}
+    return matrix, coverage, pretraining
+
+
+def coverage_text(coverage: CoverageReport, vocab: Vocabulary, task: Task) -> str:
+    """How much of the vocabulary, and of the task's running text (every split), the vectors cover."""
+    tokens = [ex.tokens + (ex.question or ()) for examples in task.splits.values() for ex in examples]
+    return f"{coverage.summary()}; {coverage.token_share(vocab, tokens):.1%} of the task's tokens have vectors"
 
 
 def vector_flops(tokens: int, meta: dict) -> float:
@@ -117,8 +136,14 @@ class StaticPipeline(NeuralPipeline):
 
     def __init__(self, spec: PipelineSpec, settings: dict):
         super().__init__(spec)
-        check_names(spec.name, settings, ("vectors", "encoder", "train", "pool"))
+        check_names(spec.name, settings, ("vectors", "vectors_file", "encoder", "train", "pool"))
         self.vectors = table(spec.name, "vectors", VectorSettings, settings.get("vectors", {}))
+        self.vectors_file = value(spec.name, settings, "vectors_file", str)
+        if self.vectors_file is not None and (spec.representation == "random" or "vectors" in settings):
+            raise WorkbenchError(
+                f"settings for {spec.name}: vectors_file replaces trained vectors, so it goes with word2vec, "
+                f"fasttext or glove and without a vectors table"
+            )
         self.encoder_config = table(spec.name, "encoder", ENCODER_CONFIGS[spec.encoder], settings.get("encoder", {}))
         self.recipe = TUNING_GRID[spec.encoder]
         self.training = table(spec.name, "train", TrainConfig, settings.get("train", {}), self.recipe.train)
@@ -134,10 +159,13 @@ class StaticPipeline(NeuralPipeline):
         if method == "random":
             matrix = random_matrix(len(vocab), self.vectors.dim, seed=0)
             info["pretraining"] = {"method": "none", "seconds": 0.0}
+        elif self.vectors_file is not None:
+            matrix, coverage, info["pretraining"] = vectors_from_file(self.vectors_file, method, vocab)
+            info["coverage"] = coverage_text(coverage, vocab, task)
         else:
             vectors = prepare_vectors(method, resolve_corpus(corpus_name), corpus_name, vocab, self.vectors)
             matrix, meta = vectors["matrix"], vectors["meta"]
-            info["coverage"] = vectors["coverage"]
+            info["coverage"] = coverage_text(vectors["coverage"], vocab, task)
             info["pretraining"] = {
                 "method": method,
                 "seconds": vectors["seconds"],

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from workbench.errors import WorkbenchError
 from workbench.pretrain.options import PretrainOptions
 
-SHIP_LIMIT_BYTES = 30_000_000  # what data/pretrained/ may hold per backbone, in half precision (issue #15)
+SHIP_LIMIT_BYTES = 30_000_000  # what workbench/shipped/ may hold per backbone, in half precision (issue #15)
 _REAL_TEXT = PretrainOptions(
     corpus="imdb",
     steps=20_000,
