@@ -4,7 +4,7 @@ on the CPU is announced with its expected cost."""
 
 from conftest import run_main
 
-from workbench.pretrain.cached import warn_cpu_cost
+from workbench.pretrain.cpu_cost import announce_cpu_pretraining
 from workbench.pretrain.options import PretrainOptions
 
 
@@ -20,6 +20,6 @@ def test_embed_train_into_the_compare_cache():
 def test_cpu_pretraining_is_announced_with_its_cost(capsys):
     model_cfg, cfg = PretrainOptions(objective="clm", corpus="imdb", steps=350).configs()
     model_cfg.vocab_size = 60_000
-    warn_cpu_cost(model_cfg, cfg, "imdb")
+    announce_cpu_pretraining(model_cfg, cfg, "imdb", [], ask=False)
     said = capsys.readouterr().out
     assert said.startswith("workbench: warning:") and "350 steps" in said and "minutes on one core" in said

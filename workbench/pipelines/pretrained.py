@@ -101,10 +101,23 @@ def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings:
     return folder if same else None
 
 
+def shipped_backbones() -> list[str]:
+    """The shipped checkpoints' folder names (CORPUS-PIPELINE), for the notice before a CPU pretraining."""
+    return sorted(entry.name for entry in SHIPPED.iterdir() if (entry / "model.safetensors").is_file())
+
+
 def load_backbone(
-    spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, settings: dict, device: str = "cpu", progress: bool = False
+    spec: PipelineSpec,
+    corpus_name: str,
+    vocab: Vocabulary,
+    settings: dict,
+    device: str = "cpu",
+    progress: bool = False,
+    assume_yes: bool = False,
 ) -> tuple[LanguageModel, dict]:
-    """(language model, info about its pretraining: folder, tokens, FLOPs, seconds)."""
+    """(language model, info about its pretraining: folder, tokens, FLOPs, seconds). Pretrains it (into the
+    artifact cache) when neither given, shipped nor cached: a long CPU pretraining asks first at a terminal,
+    unless `assume_yes`."""
     if spec.representation == "scratch-transformer":
         model_cfg, _ = lm_config("scratch-transformer", settings)
         model_cfg.vocab_size = len(vocab)
@@ -116,7 +129,16 @@ def load_backbone(
         folder = shipped_folder(spec.representation, corpus_name, vocab, settings)
     if folder is None:
         model_cfg, cfg = lm_config(spec.representation, settings)
-        folder, _ = pretrain_cached(model_cfg, cfg, corpus_name, device=device, progress=progress, vocab=vocab)
+        folder, _ = pretrain_cached(
+            model_cfg,
+            cfg,
+            corpus_name,
+            device=device,
+            progress=progress,
+            vocab=vocab,
+            ask=not assume_yes,
+            shipped=shipped_backbones(),
+        )
     model, _, meta = load_model(folder, expected_vocab=vocab, checkpoint=checkpoint)
     record = record_for(folder, checkpoint)
     info = {
@@ -237,9 +259,20 @@ class PretrainedPipeline(NeuralPipeline):
     def handles(cls, spec: PipelineSpec) -> bool:
         return spec.representation in PRETRAINED
 
-    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary, device: str) -> PretrainedPrepared:
+    def prepare(
+        self,
+        task: Task,
+        corpus_name: str,
+        vocab: Vocabulary,
+        device: str,
+        *,
+        progress: bool = False,
+        assume_yes: bool = False,
+    ) -> PretrainedPrepared:
         info = {"oov": task_oov_rates(vocab, task)}
-        lm, info["pretraining"] = load_backbone(self.spec, corpus_name, vocab, self.backbone_settings, device)
+        lm, info["pretraining"] = load_backbone(
+            self.spec, corpus_name, vocab, self.backbone_settings, device, progress, assume_yes
+        )
         state = {k: v.clone() for k, v in lm.state_dict().items()}
         suffix = strip = verbalizer_ids = prompt = None
         max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000
