@@ -103,7 +103,9 @@ def test_a_long_cpu_pretraining_names_its_cost_the_alternatives_and_the_gpu_comm
     assert "3,000 steps, 6,144,000 tokens" in notice and f"about {minutes:,.0f} minutes on one core" in notice
     assert "microworld-clm (--corpus microworld)" in notice
     assert f"{cached} (500 steps)" in notice and "--backbone DIR" in notice
-    assert "workbench pretrain --objective clm --arch transformer --corpus wikitext2 --device cuda" in notice
+    assert (
+        "workbench pretrain --objective clm --arch transformer --corpus wikitext2 --steps 3000 --device cuda" in notice
+    )
     short = int(re.search(r"steps = ([\d,]+)", notice).group(1).replace(",", ""))
     assert cpu_cost.cpu_minutes(model_cfg, type(cfg)(**{**vars(cfg), "steps": short})) <= cpu_cost.LONG_CPU_MINUTES
     cfg.steps = 100  # about 3 minutes: said in one line
@@ -122,7 +124,7 @@ def test_without_a_terminal_a_long_pretraining_goes_ahead_with_the_notice(monkey
 def long_by_estimate(monkeypatch):
     """A few steps that the estimate calls hours: the measured rate turned down a million times."""
     monkeypatch.setattr(cpu_cost, "CPU_CORE_FLOPS", {"transformer": 25e3, "lstm": 34e3})
-    monkeypatch.setitem(DEFAULT_STEPS, "microworld", 4)  # the default backbone's steps, whatever its corpus
+    monkeypatch.setitem(DEFAULT_STEPS, CORPUS, 4)
 
 
 def test_no_at_the_question_stops_compare_with_one_line_and_nothing_pretrained(monkeypatch, tmp_path, long_by_estimate):
@@ -133,6 +135,8 @@ def test_no_at_the_question_stops_compare_with_one_line_and_nothing_pretrained(m
         str(tmp_path / "run"), "--quiet",
     )  # fmt: skip
     assert result.returncode == 2
+    # the run's corpus sets the default backbone's steps, as `workbench pretrain --corpus CORPUS` would train it
+    assert "(4 steps, 8,192 tokens" in result.stdout and f"--corpus {CORPUS} --steps 4 --device cuda" in result.stdout
     assert "Instead:" in result.stdout and "[y/N]" in result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("workbench: error: not pretraining the clm backbone on the CPU")

@@ -90,7 +90,7 @@ def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings:
     folder = SHIPPED / f"{corpus_name}-{pipeline}"
     if not (folder / "model.safetensors").is_file():
         return None
-    model_cfg, cfg = lm_config(pipeline, settings)
+    model_cfg, cfg = lm_config(pipeline, {"corpus": corpus_name, **settings})
     model_cfg.vocab_size = len(vocab)
     meta = read_config(folder)
     same = (
@@ -127,8 +127,8 @@ def load_backbone(
     checkpoint = settings.get("checkpoint", "model.safetensors")
     if folder is None:
         folder = shipped_folder(spec.representation, corpus_name, vocab, settings)
-    if folder is None:
-        model_cfg, cfg = lm_config(spec.representation, settings)
+    if folder is None:  # the default for the run's corpus, as `workbench pretrain --corpus CORPUS` trains it
+        model_cfg, cfg = lm_config(spec.representation, {"corpus": corpus_name, **settings})
         folder, _ = pretrain_cached(
             model_cfg,
             cfg,

@@ -78,7 +78,7 @@ def cpu_cost_notice(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, 
         "already pretrained in the cache ($WORKBENCH_CACHE) on this corpus: "
         + (", ".join(f"{path} ({steps:,} steps)" for path, steps in cached) + f"; {use}" if cached else "none"),
         f"on a GPU it takes minutes: `workbench pretrain --objective {model_cfg.objective} --arch {model_cfg.arch} "
-        f"--corpus {corpus_name} --device cuda --out DIR` there, copy DIR here and {use}; or run this command "
+        f"--corpus {corpus_name} --steps {cfg.steps} --device cuda --out DIR` there, copy DIR here and {use}; or run this command "
         "there (--device auto picks the GPU)",
         f"fewer steps, a weaker model: steps = {short_steps:,} in the pipeline's settings (compare --config) takes "
         f"about {LONG_CPU_MINUTES} minutes",
