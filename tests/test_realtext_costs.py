@@ -4,11 +4,12 @@ on the CPU is announced with its expected cost."""
 
 from conftest import run_main
 
-from workbench.pretrain.cached import warn_cpu_cost
+from workbench.pretrain.cpu_cost import announce_cpu_pretraining
 from workbench.pretrain.options import PretrainOptions
 
 
-def test_embed_train_into_the_compare_cache():
+def test_embed_train_into_the_compare_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))  # an empty cache: another test may have trained these
     first = run_main("embed", "train", "--method", "word2vec", "--corpus", "microworld:20000", "--epochs", "1")
     assert first.returncode == 0, first.stderr
     assert "trained in" in first.stdout and "wordsim353: Spearman" in first.stdout and "simlex999" in first.stdout
@@ -20,6 +21,6 @@ def test_embed_train_into_the_compare_cache():
 def test_cpu_pretraining_is_announced_with_its_cost(capsys):
     model_cfg, cfg = PretrainOptions(objective="clm", corpus="imdb", steps=350).configs()
     model_cfg.vocab_size = 60_000
-    warn_cpu_cost(model_cfg, cfg, "imdb")
+    announce_cpu_pretraining(model_cfg, cfg, "imdb", [], ask=False)
     said = capsys.readouterr().out
     assert said.startswith("workbench: warning:") and "350 steps" in said and "minutes on one core" in said

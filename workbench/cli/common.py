@@ -26,6 +26,16 @@ def add_command(sub, name: str, help: str, example: str, func, description: str 
     return parser
 
 
+def add_yes_option(parser) -> None:
+    """--yes: a long CPU pretraining the command needs starts without asking (pretrain.cpu_cost)."""
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="pretrain a backbone that is neither shipped nor cached without asking, even where the CPU "
+        "would take over 10 minutes (without a terminal on stdin it never asks)",
+    )
+
+
 def add_task_column_options(parser) -> None:
     """Options that tell a generic task spec which columns hold text, labels and tags."""
     for dest, (default, text) in TASK_COLUMN_OPTIONS.items():

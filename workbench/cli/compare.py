@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.cli.common import add_command, add_task_column_options, task_options
+from workbench.cli.common import add_command, add_task_column_options, add_yes_option, task_options
 from workbench.experiments.config import build_config, load_preset, preset_names
 from workbench.experiments.runner import run_compare
 
@@ -84,7 +84,8 @@ def register(sub) -> None:
     parser.add_argument(
         "--cpus-per-task", type=int, default=None, help="with --executor ray: CPUs per task (default 1)"
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar (scripts, CI)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (scripts, CI)")
+    add_yes_option(parser)
     add_task_column_options(parser)
 
 
@@ -118,7 +119,7 @@ def run(args) -> int:
         cpus_per_task=args.cpus_per_task,
         task_options=task_options(args) or None,
     )
-    folder = run_compare(config, progress=not args.quiet)
+    folder = run_compare(config, progress=not args.quiet, assume_yes=args.yes)
     print(f"results: {folder / 'results.jsonl'}")
     print(f"report:  {folder / 'report.html'} (and report.md)")
     return 0

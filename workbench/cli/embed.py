@@ -47,6 +47,7 @@ def _cmd_train(args) -> int:
         seed=args.seed,
         deterministic=args.deterministic,
         sg=config["sg"],
+        progress=True,
     )
     seconds = time.perf_counter() - start
     words_per_s = corpus.n_tokens * args.epochs / seconds if seconds else float("inf")
@@ -76,7 +77,7 @@ def _train_into_cache(args, corpus) -> int:
     find them (or find them there already)."""
     settings = VectorSettings(dim=args.dim, window=args.window, epochs=args.epochs, sg=0 if args.cbow else 1)
     vocab = build_vocab(args.corpus)
-    vectors = prepare_vectors(args.method, corpus, args.corpus, vocab, settings, seed=args.seed)
+    vectors = prepare_vectors(args.method, corpus, args.corpus, vocab, settings, seed=args.seed, progress=True)
     kv, seconds = vectors["kv"], vectors["seconds"]
     state = "found in the cache (trained earlier" if vectors["cached"] else "trained"
     print(

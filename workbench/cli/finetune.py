@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from workbench.atomic import write_json
-from workbench.cli.common import Formatter, add_task_column_options, task_options
+from workbench.cli.common import Formatter, add_task_column_options, add_yes_option, task_options
 from workbench.data.subsets import subset
 from workbench.data.tasks import resolve_task, task_arguments
 from workbench.errors import WorkbenchError
@@ -66,6 +66,7 @@ def register(sub) -> None:
         f"(default auto: {GRID_AUTO['cuda']} on a GPU, {GRID_AUTO['cpu']} on a CPU)",
     )
     parser.add_argument("--out", default=None, help="run folder (default: runs/finetune/PIPELINE_TASK_nN_sSEED)")
+    add_yes_option(parser)
     add_task_column_options(parser)
     parser.set_defaults(func=run)
 
@@ -121,7 +122,9 @@ def run(args) -> int:
     started = time.perf_counter()
     if n > 0 or pipeline.trains(0):
         subset(task, n, args.seed)  # validate n before any training (n = 0 is zero-shot where nothing is trained)
-    prepared = prepare(args.pipeline, task, args.corpus, settings=settings, device=device)
+    prepared = prepare(
+        args.pipeline, task, args.corpus, settings=settings, device=device, progress=True, assume_yes=args.yes
+    )
     result = run_point(prepared, n, args.seed, device, protocol)
     result["prepare_info"] = prepared.info
     result["total_seconds"] = time.perf_counter() - started

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 import torch
+from tqdm import tqdm
 
 from workbench.errors import WorkbenchError
 
@@ -23,18 +24,20 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def cooccurrence(documents, vocab_index: dict[str, int], window: int = 10) -> sp.csr_matrix:
+def cooccurrence(documents, vocab_index: dict[str, int], window: int = 10, progress: bool = False) -> sp.csr_matrix:
     """Symmetric co-occurrence counts X[i, j] = sum over pairs at distance d <= window of 1/d.
 
     Words missing from `vocab_index` are dropped before windowing (as glove.c does), so they
     neither count nor take up distance. Windows never cross document boundaries. Built per
     offset with numpy pair arrays and summed as sparse matrices: no Python loop over tokens.
+    `progress`: a bar for each of its two passes (reading the documents, counting per offset).
     """
     if window < 1:
         raise ValueError("window must be >= 1")
     size = len(vocab_index)
     id_lists, doc_lists = [], []
-    for d, doc in enumerate(documents):
+    reading = tqdm(documents, disable=not progress, desc="co-occurrence: reading", unit="doc", leave=False)
+    for d, doc in enumerate(reading):
         ids = [vocab_index[w] for w in doc if w in vocab_index]
         if len(ids) > 1:
             id_lists.append(np.asarray(ids, dtype=np.int64))
@@ -44,7 +47,7 @@ def cooccurrence(documents, vocab_index: dict[str, int], window: int = 10) -> sp
         return counts
     ids = np.concatenate(id_lists)
     docs = np.concatenate(doc_lists)
-    for offset in range(1, window + 1):
+    for offset in tqdm(range(1, window + 1), disable=not progress, desc="co-occurrence: counting", leave=False):
         if offset >= len(ids):
             break
         same = docs[:-offset] == docs[offset:]
@@ -114,8 +117,10 @@ def train_glove(
     device: str | None = None,
     batch_size: int = 4096,
     verbose: bool = False,
+    progress: bool = False,
 ) -> GloveResult:
     """Fit GloVe to a sparse co-occurrence matrix; the loss per epoch is in `result.losses`.
+    `progress`: a bar over every minibatch of every epoch.
 
     Seeded: initialisation (uniform (-0.5, 0.5) / dim, as glove.c) and the per-epoch shuffle
     come from a torch generator seeded with `seed`; on CPU the result is bit-identical per seed.
@@ -137,6 +142,9 @@ def train_glove(
     gb, gbc = torch.ones_like(b), torch.ones_like(bc)
     nnz = len(x)
     losses: list[float] = []
+    bar = tqdm(
+        total=epochs * math.ceil(nnz / batch_size), disable=not progress, desc="glove", unit="batch", leave=False
+    )
     for epoch in range(epochs):
         order = torch.randperm(nnz, generator=gen).to(device)
         total = 0.0
@@ -151,7 +159,9 @@ def train_glove(
             adagrad_step(wc, gwc, j, fdiff[:, None] * wi, lr)
             adagrad_step(b, gb, i, fdiff, lr)
             adagrad_step(bc, gbc, j, fdiff, lr)
+            bar.update(1)
         losses.append(total / max(nnz, 1))
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
         if not math.isfinite(losses[-1]):
             raise WorkbenchError(
                 f"GloVe diverged in epoch {epoch + 1} (loss {losses[-1]}): lower the learning rate "
@@ -159,4 +169,5 @@ def train_glove(
             )
         if verbose:
             print(f"glove epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f}")
+    bar.close()
     return GloveResult(w.cpu().numpy(), wc.cpu().numpy(), b.cpu().numpy(), bc.cpu().numpy(), losses)

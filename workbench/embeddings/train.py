@@ -12,6 +12,7 @@ from collections import Counter
 import numpy as np
 import torch
 from gensim.models import FastText, KeyedVectors, Word2Vec
+from tqdm import tqdm
 
 from workbench.embeddings import glove
 from workbench.errors import WorkbenchError
@@ -45,6 +46,19 @@ def glove_vocab(documents, min_count: int = 1, keep=None) -> list[str]:
     return sorted(kept, key=lambda w: (-counts[w], w))
 
 
+class CountedDocuments:
+    """The documents as gensim reads them, pass after pass (one to count the words, then one per epoch), each
+    read ticking `bar` by its tokens: a bar with an ETA for gensim's training, same documents in the same order."""
+
+    def __init__(self, documents: list[list[str]], bar: tqdm):
+        self.documents, self.bar = documents, bar
+
+    def __iter__(self):
+        for doc in self.documents:
+            yield doc
+            self.bar.update(len(doc))
+
+
 # GloVe defaults for a small corpus (WikiText-2, 2M tokens): WordSim-353 Spearman ~0.26 in ~2 min on 2 CPU cores.
 GLOVE_DEFAULTS = dict(window=10, epochs=4, min_count=5, x_max=10.0, lr=0.25, batch_size=8192)
 
@@ -61,6 +75,7 @@ def train_vectors(
     sg: int = 1,
     negative: int = 5,
     workers: int = 2,
+    progress: bool = False,
     **glove_opts,
 ) -> KeyedVectors:
     """Train static word vectors with `method` in METHODS and return them as KeyedVectors.
@@ -82,6 +97,8 @@ def train_vectors(
     epochs to get anywhere. Measured on WikiText-2 (2 CPU cores, see bench/NOTES.md): these
     defaults give WordSim-353 Spearman ~0.26 in ~2 minutes; paper settings give ~0.0 after 5
     epochs. On a large corpus, pass x_max=100, lr=0.05 and more epochs as in the paper.
+
+    `progress`: bars with ETAs while it trains (GloVe: one per co-occurrence pass and one for the fit).
     """
     documents = _check(method, documents)
     if method == "glove":
@@ -90,14 +107,16 @@ def train_vectors(
         min_count = GLOVE_DEFAULTS["min_count"] if min_count is None else min_count
         for key in ("x_max", "lr", "batch_size"):
             glove_opts.setdefault(key, GLOVE_DEFAULTS[key])
-        return _train_glove(documents, dim, window, epochs, min_count, seed, deterministic, **glove_opts)
+        return _train_glove(documents, dim, window, epochs, min_count, seed, deterministic, progress, **glove_opts)
     window = 5 if window is None else window
     epochs = 5 if epochs is None else epochs
     min_count = 1 if min_count is None else min_count
     if glove_opts:
         raise WorkbenchError(f"options {', '.join(sorted(glove_opts))} only apply to --method glove")
+    tokens = sum(len(doc) for doc in documents)
+    bar = tqdm(total=tokens * (epochs + 1), disable=not progress, desc=method, unit="tok", unit_scale=True, leave=False)
     common = dict(
-        sentences=documents,
+        sentences=CountedDocuments(documents, bar) if progress else documents,
         vector_size=dim,
         window=window,
         epochs=epochs,
@@ -113,10 +132,11 @@ def train_vectors(
     if not any(c >= min_count for c in counts.values()):
         raise WorkbenchError(f"no word occurs at least min_count={min_count} times; lower --min-count")
     model = Word2Vec(**common) if method == "word2vec" else FastText(**common)
+    bar.close()
     return model.wv
 
 
-def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic, **opts) -> KeyedVectors:
+def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic, progress, **opts) -> KeyedVectors:
     keep = opts.pop("words", None)
     words = glove_vocab(documents, min_count, None if keep is None else set(keep))
     if not words:
@@ -130,16 +150,16 @@ def _train_glove(documents, dim, window, epochs, min_count, seed, deterministic,
     if deterministic:
         opts["device"] = "cpu"  # CUDA index_add uses atomics: not bit-reproducible
     index = {w: i for i, w in enumerate(words)}
-    cooc = glove.cooccurrence(documents, index, window=cooc_window)
+    cooc = glove.cooccurrence(documents, index, window=cooc_window, progress=progress)
     if deterministic:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            result = glove.train_glove(cooc, dim=dim, epochs=epochs, seed=seed, **opts)
+            result = glove.train_glove(cooc, dim=dim, epochs=epochs, seed=seed, progress=progress, **opts)
         finally:
             torch.set_num_threads(threads)
     else:
-        result = glove.train_glove(cooc, dim=dim, epochs=epochs, seed=seed, **opts)
+        result = glove.train_glove(cooc, dim=dim, epochs=epochs, seed=seed, progress=progress, **opts)
     kv = KeyedVectors(vector_size=dim)
     kv.add_vectors(words, result.vectors.astype(np.float32))
     kv.glove_result = result  # word/context vectors and losses, for who wants them (not saved)

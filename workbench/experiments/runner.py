@@ -70,7 +70,11 @@ def fused_groups(curve: list, prepared: dict, config: CompareConfig, device) -> 
     return sorted(groups, key=lambda g: (g[1][0][0], config.pipelines.index(g[0])))
 
 
-def run_compare(config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True) -> Path:
+def run_compare(
+    config: CompareConfig, progress: bool = True, report: bool = True, pdf: bool = True, assume_yes: bool = False
+) -> Path:
+    """Every missing point of the comparison, then its report. `progress`: bars (points, and each long step of
+    preparing: vectors, pretraining); `assume_yes`: a long CPU pretraining starts without asking."""
     started = time.perf_counter()
     folder = Path(config.out)
     device = resolve_device(config.device)
@@ -113,7 +117,9 @@ def run_compare(config: CompareConfig, progress: bool = True, report: bool = Tru
     for pipeline in config.pipelines:
         bar.set_postfix_str(f"preparing {pipeline}")
         tick = time.perf_counter()
-        prepared[pipeline] = prepare(pipeline, task, config.corpus, vocab, config.settings.get(pipeline), device)
+        prepared[pipeline] = prepare(
+            pipeline, task, config.corpus, vocab, config.settings.get(pipeline), device, progress, assume_yes
+        )
         prepare_seconds[pipeline] = time.perf_counter() - tick
         prepared[pipeline].info["parameters"] = prepared[pipeline].pipeline.parameter_counts(prepared[pipeline])
         prepared_info[pipeline] = prepared[pipeline].info

@@ -49,8 +49,19 @@ class Pipeline(ABC):
         """Whether a parsed name belongs to this family."""
 
     @abstractmethod
-    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary | None, device: str) -> Prepared:
-        """Vocabulary, pretrained artifact, encoded splits: whatever every point on `task` starts from."""
+    def prepare(
+        self,
+        task: Task,
+        corpus_name: str,
+        vocab: Vocabulary | None,
+        device: str,
+        *,
+        progress: bool = False,
+        assume_yes: bool = False,
+    ) -> Prepared:
+        """Vocabulary, pretrained artifact, encoded splits: whatever every point on `task` starts from.
+        `progress`: a bar for each long step (training vectors, pretraining); `assume_yes`: a long CPU
+        pretraining starts without asking (pretrain.cpu_cost)."""
 
     @abstractmethod
     def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool, protocol: Protocol) -> None:

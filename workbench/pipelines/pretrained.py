@@ -91,7 +91,7 @@ def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings:
     folder = SHIPPED / f"{corpus_name}-{pipeline}"
     if not (folder / "model.safetensors").is_file():
         return None
-    model_cfg, cfg = lm_config(pipeline, settings)
+    model_cfg, cfg = lm_config(pipeline, {"corpus": corpus_name, **settings})
     model_cfg.vocab_size = len(vocab)
     meta = read_config(folder)
     same = (
@@ -102,10 +102,23 @@ def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings:
     return folder if same else None
 
 
+def shipped_backbones() -> list[str]:
+    """The shipped checkpoints' folder names (CORPUS-PIPELINE), for the notice before a CPU pretraining."""
+    return sorted(entry.name for entry in SHIPPED.iterdir() if (entry / "model.safetensors").is_file())
+
+
 def load_backbone(
-    spec: PipelineSpec, corpus_name: str, vocab: Vocabulary, settings: dict, device: str = "cpu", progress: bool = False
+    spec: PipelineSpec,
+    corpus_name: str,
+    vocab: Vocabulary,
+    settings: dict,
+    device: str = "cpu",
+    progress: bool = False,
+    assume_yes: bool = False,
 ) -> tuple[LanguageModel, dict]:
-    """(language model, info about its pretraining: folder, tokens, FLOPs, seconds)."""
+    """(language model, info about its pretraining: folder, tokens, FLOPs, seconds). Pretrains it (into the
+    artifact cache) when neither given, shipped nor cached: a long CPU pretraining asks first at a terminal,
+    unless `assume_yes`."""
     if spec.representation == "scratch-transformer":
         model_cfg, _ = lm_config("scratch-transformer", settings)
         model_cfg.vocab_size = len(vocab)
@@ -115,9 +128,18 @@ def load_backbone(
     checkpoint = settings.get("checkpoint", "model.safetensors")
     if folder is None:
         folder = shipped_folder(spec.representation, corpus_name, vocab, settings)
-    if folder is None:
-        model_cfg, cfg = lm_config(spec.representation, settings)
-        folder, _ = pretrain_cached(model_cfg, cfg, corpus_name, device=device, progress=progress, vocab=vocab)
+    if folder is None:  # the default for the run's corpus, as `workbench pretrain --corpus CORPUS` trains it
+        model_cfg, cfg = lm_config(spec.representation, {"corpus": corpus_name, **settings})
+        folder, _ = pretrain_cached(
+            model_cfg,
+            cfg,
+            corpus_name,
+            device=device,
+            progress=progress,
+            vocab=vocab,
+            ask=not assume_yes,
+            shipped=shipped_backbones(),
+        )
     model, _, meta = load_model(folder, expected_vocab=vocab, checkpoint=checkpoint)
     record = record_for(folder, checkpoint)
     info = {
@@ -238,9 +260,20 @@ class PretrainedPipeline(NeuralPipeline):
     def handles(cls, spec: PipelineSpec) -> bool:
         return spec.representation in PRETRAINED
 
-    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary, device: str) -> PretrainedPrepared:
+    def prepare(
+        self,
+        task: Task,
+        corpus_name: str,
+        vocab: Vocabulary,
+        device: str,
+        *,
+        progress: bool = False,
+        assume_yes: bool = False,
+    ) -> PretrainedPrepared:
         info = {"oov": task_oov_rates(vocab, task)}
-        lm, info["pretraining"] = load_backbone(self.spec, corpus_name, vocab, self.backbone_settings, device)
+        lm, info["pretraining"] = load_backbone(
+            self.spec, corpus_name, vocab, self.backbone_settings, device, progress, assume_yes
+        )
         state = {k: v.clone() for k, v in lm.state_dict().items()}
         suffix = strip = verbalizer_ids = prompt = None
         max_len = lm.cfg.transformer.max_len if lm.cfg.arch == "transformer" else 10_000

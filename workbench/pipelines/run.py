@@ -22,12 +22,15 @@ def prepare(
     vocab: Vocabulary | None = None,
     settings: dict | None = None,
     device: str = "cpu",
+    progress: bool = False,
+    assume_yes: bool = False,
 ) -> Prepared:
-    """The named pipeline, its settings checked, prepared for `task` (the corpus vocabulary built if not given)."""
+    """The named pipeline, its settings checked, prepared for `task` (the corpus vocabulary built if not given).
+    `progress`: bars for its long steps; `assume_yes`: a long CPU pretraining starts without asking."""
     family = pipeline_for(pipeline, settings)
     if family.uses_vocab:
         vocab = vocab or build_vocab(corpus_name)
-    return family.prepare(task, corpus_name, vocab, device)
+    return family.prepare(task, corpus_name, vocab, device, progress=progress, assume_yes=assume_yes)
 
 
 def run_point(

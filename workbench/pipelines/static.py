@@ -50,9 +50,16 @@ class VectorSettings:
 
 
 def prepare_vectors(
-    method: str, corpus: Corpus, corpus_name: str, vocab: Vocabulary, settings: VectorSettings, seed: int = 0
+    method: str,
+    corpus: Corpus,
+    corpus_name: str,
+    vocab: Vocabulary,
+    settings: VectorSettings,
+    seed: int = 0,
+    progress: bool = False,
 ) -> dict:
     """Train (or reuse from the artifact cache) static vectors on the corpus; align them to the vocabulary.
+    `progress`: bars while they train (train_vectors).
 
     Returns {"matrix": FloatTensor [V, d], "coverage": CoverageReport, "seconds": float, "cached": bool, "meta": dict,
     "kv": the vectors as trained (KeyedVectors), "folder": where they are cached}.
@@ -71,7 +78,7 @@ def prepare_vectors(
         kv, meta = stored
     else:
         started = time.perf_counter()
-        kv = train_vectors(method, corpus.documents, min_count=1, seed=seed, **options, **only)
+        kv = train_vectors(method, corpus.documents, min_count=1, seed=seed, progress=progress, **options, **only)
         seconds = time.perf_counter() - started
         meta = {**description, "train_seconds": seconds, "corpus_tokens": corpus.n_tokens}
         save_vector_folder(folder, kv, meta)
@@ -153,7 +160,16 @@ class StaticPipeline(NeuralPipeline):
     def handles(cls, spec: PipelineSpec) -> bool:
         return spec.representation in STATIC_REPRESENTATIONS and spec.encoder in ENCODERS
 
-    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary, device: str) -> StaticPrepared:
+    def prepare(
+        self,
+        task: Task,
+        corpus_name: str,
+        vocab: Vocabulary,
+        device: str,
+        *,
+        progress: bool = False,
+        assume_yes: bool = False,
+    ) -> StaticPrepared:
         method = self.spec.representation
         info = {"oov": task_oov_rates(vocab, task)}
         if method == "random":
@@ -163,7 +179,8 @@ class StaticPipeline(NeuralPipeline):
             matrix, coverage, info["pretraining"] = vectors_from_file(self.vectors_file, method, vocab)
             info["coverage"] = coverage_text(coverage, vocab, task)
         else:
-            vectors = prepare_vectors(method, resolve_corpus(corpus_name), corpus_name, vocab, self.vectors)
+            corpus = resolve_corpus(corpus_name)
+            vectors = prepare_vectors(method, corpus, corpus_name, vocab, self.vectors, progress=progress)
             matrix, meta = vectors["matrix"], vectors["meta"]
             info["coverage"] = coverage_text(vectors["coverage"], vocab, task)
             info["pretraining"] = {

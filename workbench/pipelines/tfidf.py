@@ -61,7 +61,16 @@ class TfidfPipeline(Pipeline):
         are all learned from the labels; their number depends on each point's own n-gram features."""
         return {"total": None, "pretrained": 0, "from_labels": None, "note": "not a neural model"}
 
-    def prepare(self, task: Task, corpus_name: str, vocab: Vocabulary | None, device: str) -> Prepared:
+    def prepare(
+        self,
+        task: Task,
+        corpus_name: str,
+        vocab: Vocabulary | None,
+        device: str,
+        *,
+        progress: bool = False,
+        assume_yes: bool = False,
+    ) -> Prepared:
         if task.kind != CLASSIFICATION:
             raise WorkbenchError(
                 f"pipeline tfidf works on classification tasks only; {task.name} is a {task.kind} task"

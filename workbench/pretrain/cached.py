@@ -10,17 +10,13 @@ from workbench.artifacts import artifact_dir
 from workbench.data.tasks import resolve_corpus
 from workbench.data.vocab import Vocabulary, build_vocab
 from workbench.errors import WorkbenchError
-from workbench.models.lm import LanguageModel, LMConfig
+from workbench.models.lm import LMConfig
 from workbench.pretrain import folder
 from workbench.pretrain.budget import calibrated_config
+from workbench.pretrain.cpu_cost import announce_cpu_pretraining
 from workbench.pretrain.distributed import check_world, launch
 from workbench.pretrain.loop import pretrain_in_group
-from workbench.pretrain.objectives import TARGETS_PER_TOKEN, flops_per_step
 from workbench.pretrain.options import PretrainConfig
-
-# What one CPU core sustains pretraining the small models (d=128, 2 layers; 60k-word softmax), in FLOP/s: 25G
-# for the CLM, 29G for the MLM, 34G for the LSTM LM, measured by bench/realtext/pretrain_speed.py (bench/NOTES.md).
-CPU_CORE_FLOPS = {"transformer": 25e9, "lstm": 34e9}
 
 
 def pretrain_cached(
@@ -33,10 +29,14 @@ def pretrain_cached(
     vocab: Vocabulary | None = None,
     nproc: int = 1,
     time_budget: float | None = None,
+    ask: bool = False,
+    shipped: list[str] | None = None,
 ) -> tuple[Path, dict]:
     """Pretrain into `out`, or into the artifact cache keyed by (corpus, vocabulary, config), in `nproc` local
     processes (DDP; the config's batch is the global batch, so the cache key does not depend on nproc).
-    With `time_budget` (seconds) the steps are those that fit it on this device (`budget`), not cfg's."""
+    With `time_budget` (seconds) the steps are those that fit it on this device (`budget`), not cfg's.
+    Into the cache on the CPU, it first says what that costs (cpu_cost); `ask`: a long one asks first at a
+    terminal (a pretraining the user did not ask for by name), naming the `shipped` backbones instead."""
     check_world(cfg.batch_size, nproc)
     if time_budget is not None and nproc > 1:
         raise WorkbenchError("--time-budget calibrates one process; with --nproc give --steps instead")
@@ -57,27 +57,13 @@ def pretrain_cached(
             },
         )
         if device == "cpu" and folder.finished_result(Path(out), description) is None:
-            warn_cpu_cost(model_cfg, cfg, corpus_name)
+            announce_cpu_pretraining(model_cfg, cfg, corpus_name, shipped or [], ask)
     if nproc == 1:
         return Path(out), pretrain_in_group(model_cfg, cfg, corpus, corpus_name, vocab, out, device, progress)
     if folder.finished_result(Path(out), description) is None:  # else there is nothing to start
         vocab.save(Path(out) / folder.VOCAB)  # the workers read it there: see `launch` on small arguments
         launch(nproc, pretrain_worker, (model_cfg, cfg, corpus_name, out, device, progress))
     return Path(out), folder.read_final(out)
-
-
-def warn_cpu_cost(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str) -> None:
-    """Say, before it starts, what a pretraining on the CPU will cost (FLOPs at what one core measured)."""
-    flops = cfg.steps * flops_per_step(LanguageModel(model_cfg), cfg, TARGETS_PER_TOKEN[model_cfg.objective])
-    minutes = flops / CPU_CORE_FLOPS[model_cfg.arch] / 60
-    cost = f"about {minutes:,.0f} minutes" if minutes >= 1 else "under a minute"
-    tokens = cfg.steps * cfg.batch_size * cfg.seq_len
-    print(
-        f"workbench: warning: no {model_cfg.arch} {model_cfg.objective} backbone for corpus {corpus_name} is shipped "
-        f"or cached: pretraining one now on the CPU ({cfg.steps:,} steps, {tokens:,} tokens, {flops:.1e} FLOPs): "
-        f"{cost} on one core. It is cached for later runs; on a GPU it takes minutes.",
-        flush=True,
-    )
 
 
 def pretrain_worker(model_cfg, cfg, corpus_name: str, out, device: str, progress: bool) -> None:

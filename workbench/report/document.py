@@ -82,11 +82,6 @@ def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelin
     sums = run["summaries"]
     test = sums["test"]
     order = stats.overall_ranking(test) if test else stats.pipelines_of(sums["shifted"])
-    blocks = [H(level, "Summary"), UL(summary_sentences(run))]
-    if run["warnings"]:
-        blocks += [H(level, "Warnings"), UL(run["warnings"])]
-    blocks += protocol_blocks(run, level, order)
-
     legend = {p: legend_text(run, p) for p in dict.fromkeys(list(pipelines_order or []) + order)}
     curves = plots.plot_curves(
         {s: sums[s] for s in SPLITS},
@@ -96,7 +91,7 @@ def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelin
         pipelines=pipelines_order or order,
         labels=legend,
     )
-    blocks.append(H(level, "Data-efficiency curves"))
+    blocks = [H(level, "Data-efficiency curves")]  # the result first: on the PDF's first page, under the title
     if curves:
         blocks += [
             P(
@@ -118,6 +113,10 @@ def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelin
             ]
     else:
         blocks.append(P("No curve results to plot."))
+    blocks += [H(level, "Summary"), UL(summary_sentences(run))]
+    if run["warnings"]:
+        blocks += [H(level, "Warnings"), UL(run["warnings"])]
+    blocks += protocol_blocks(run, level, order)
 
     for split in SPLITS:
         s = sums[split]

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from workbench.data.tasks import TASK_FORMATS
 from workbench.experiments.store import read_results
 from workbench.metrics import PRIMARY_METRIC
 from workbench.report import stats
 
 SPLITS = ("test", "shifted")
+FILE_SPECS = (*TASK_FORMATS, "text")  # the FORMAT:PATH specs of tasks and corpora (data.tasks)
+
+
+def spec_name(spec: str) -> str:
+    """A task or corpus as its user would name it: `tsv:/home/me/data/reviews.tsv` is reviews.tsv, a folder spec
+    is the folder's name (titles and figures would otherwise repeat a whole absolute path); names are kept."""
+    fmt, sep, path = spec.partition(":")
+    return (Path(path).name or spec) if sep and fmt in FILE_SPECS else spec
 
 
 def _read_json(path: Path, warnings: list, required: bool = False):
@@ -48,8 +57,8 @@ def load_run(folder) -> dict:
         "prepared": prepared if isinstance(prepared, dict) else {},
         "timings": timings if isinstance(timings, dict) else {},
         "metric": metric,
-        "task": str(task),
-        "corpus": str(config.get("corpus", "unknown corpus")),
+        "task": spec_name(str(task)),
+        "corpus": spec_name(str(config.get("corpus", "unknown corpus"))),
         "summaries": {s: stats.summarize(results, s, metric) for s in SPLITS},
     }
 

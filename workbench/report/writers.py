@@ -33,7 +33,7 @@ padding:0 1em;color:#1b1b1b;line-height:1.45}
 h1{font-size:1.6em;border-bottom:2px solid #444;padding-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.88em}
 th,td{border:1px solid #bbb;padding:.25em .55em;text-align:left;vertical-align:top}
-th{background:#eee}tr:nth-child(even) td{background:#fafafa}caption{caption-side:bottom;font-size:.85em;color:#555;
+th{background:#eee;overflow-wrap:anywhere}tr:nth-child(even) td{background:#fafafa}caption{caption-side:bottom;font-size:.85em;color:#555;
 text-align:left;padding-top:.3em}img{max-width:100%;height:auto;border:1px solid #ddd}
 .meta{color:#555;font-size:.9em}
 """
