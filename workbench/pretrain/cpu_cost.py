@@ -56,7 +56,7 @@ def cached_backbones(model_cfg: LMConfig, corpus_name: str) -> list[tuple[Path, 
 
 def cpu_cost_notice(model_cfg: LMConfig, cfg: PretrainConfig, corpus_name: str, shipped: list[str]) -> str:
     """The notice printed before a CPU pretraining starts: one line, or for a long one the alternatives too.
-    `shipped`: the shipped backbones' folder names, CORPUS-PIPELINE as data/pretrained/ names them."""
+    `shipped`: the shipped backbones' folder names, CORPUS-PIPELINE as workbench/shipped/ names them."""
     flops_step = step_flops(model_cfg, cfg)
     minutes = cpu_minutes(model_cfg, cfg)
     cost = f"about {minutes:,.0f} minutes" if minutes >= 1 else "under a minute"
