@@ -9,7 +9,9 @@ Each notebook runs in a fresh kernel of this interpreter, inside a temporary cop
 with a temporary WORKBENCH_CACHE, exactly as tests/test_notebooks.py runs it (that test imports
 `execute` from here). A *check cell* is a code cell whose first line is `# Check: <claim>`: it
 prints the claim and its numbers and, in full mode only, asserts it. Prints per notebook its wall
-time and how many check cells ran; exits 1 when a cell failed (its error is printed), 2 on a bad
+time, the CPU time of its kernel and the kernel's worker processes (on a busy machine wall
+time says little; CPU time divided by the cores used is what an idle machine would take), and how
+many check cells passed; exits 1 when a cell failed (its error is printed), 2 on a bad
 argument.
 """
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -56,13 +59,13 @@ def _kernel_manager(scratch: Path) -> AsyncKernelManager:
 
 
 def execute(path: Path, scratch: Path, quick: bool):
-    """Run one notebook top to bottom in `scratch` (an empty folder).
+    """Run one notebook top to bottom in `scratch` (an empty folder), in a copy of its folder.
 
     Returns (the notebook with the outputs so far, the CellExecutionError of the first failing
     cell or None): execution stops at that cell.
     """
     work = scratch / "notebooks"
-    shutil.copytree(NOTEBOOKS, work, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    shutil.copytree(path.parent, work, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     env = dict(os.environ, WORKBENCH_CACHE=str(scratch / "cache"), WORKBENCH_NOTEBOOK_QUICK="1" if quick else "0")
     nb = nbformat.read(work / path.name, as_version=4)
     km = _kernel_manager(scratch)
@@ -84,6 +87,12 @@ def passed_checks(nb) -> int:
     )
 
 
+def _children_cpu_seconds() -> float:
+    """User + system time of the finished child processes (the kernels, and the workers they waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _resolve(names: list[str]) -> list[Path]:
     everything = sorted(NOTEBOOKS.glob("*.ipynb"))
     if not names:
@@ -93,7 +102,7 @@ def _resolve(names: list[str]) -> list[Path]:
         stem = Path(name).stem
         match = [p for p in everything if p.stem == stem]
         if not match:
-            raise SystemExit(
+            raise ValueError(
                 f"run_full: no notebook {name!r} in notebooks/ (have: {', '.join(p.stem for p in everything)})"
             )
         chosen += match
@@ -108,13 +117,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         paths = _resolve(args.notebooks)
-    except SystemExit as exc:
+    except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
     mode = "quick" if args.quick else "full"
     failed = []
     for path in paths:
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _children_cpu_seconds()
         with tempfile.TemporaryDirectory(prefix="workbench-notebook-") as scratch:
             nb, error = execute(path, Path(scratch), quick=args.quick)
         if args.out:
@@ -124,7 +133,8 @@ def main(argv=None) -> int:
         if error is not None:
             failed.append(path.name)
             outcome += f", FAILED:\n{error}"
-        print(f"{path.name:38s} {mode} mode {time.perf_counter() - started:6.1f} s  {outcome}", flush=True)
+        wall, cpu = time.perf_counter() - started, _children_cpu_seconds() - cpu_before
+        print(f"{path.name:38s} {mode} mode {wall:6.1f} s wall {cpu:6.1f} s CPU  {outcome}", flush=True)
     if failed:
         print(f"run_full: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

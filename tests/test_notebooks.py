@@ -90,3 +90,19 @@ def test_notebook_executes(path, tmp_path):
     figures = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     assert figures, f"{path.name} shows no figure"
     assert run_full.passed_checks(nb) == len(_check_cells(nb))
+
+
+def test_a_failing_check_fails_in_full_mode_only(tmp_path):
+    """The runner's contract: a check cell's assert fires in full mode (a failed notebook), not in quick mode."""
+    pytest.importorskip("ipykernel")
+    nbformat = pytest.importorskip("nbformat")
+    folder = tmp_path / "course"
+    folder.mkdir()
+    first = 'import os\nQUICK = os.environ.get("WORKBENCH_NOTEBOOK_QUICK") == "1"\nFULL = not QUICK'
+    check = '# Check: one is more than two\nprint(1, 2)\nif FULL:\n    assert 1 > 2, "1 <= 2"'
+    cells = [nbformat.v4.new_code_cell(first), nbformat.v4.new_code_cell(check)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / "bad.ipynb")
+    nb, error = run_full.execute(folder / "bad.ipynb", tmp_path / "quick", quick=True)
+    assert error is None and run_full.passed_checks(nb) == 1
+    nb, error = run_full.execute(folder / "bad.ipynb", tmp_path / "full", quick=False)
+    assert error is not None and "1 <= 2" in str(error) and run_full.passed_checks(nb) == 0
