@@ -9,9 +9,7 @@ Each notebook runs in a fresh kernel of this interpreter, inside a temporary cop
 with a temporary WORKBENCH_CACHE, exactly as tests/test_notebooks.py runs it (that test imports
 `execute` from here). A *check cell* is a code cell whose first line is `# Check: <claim>`: it
 prints the claim and its numbers and, in full mode only, asserts it. Prints per notebook its wall
-time, the CPU time of its kernel and the kernel's worker processes (on a busy machine wall
-time says little; CPU time divided by the cores used is what an idle machine would take), and how
-many check cells passed; exits 1 when a cell failed (its error is printed), 2 on a bad
+time and how many check cells passed; exits 1 when a cell failed (its error is printed), 2 on a bad
 argument.
 """
 
@@ -20,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
@@ -87,12 +84,6 @@ def passed_checks(nb) -> int:
     )
 
 
-def _children_cpu_seconds() -> float:
-    """User + system time of the finished child processes (the kernels, and the workers they waited for)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _resolve(names: list[str]) -> list[Path]:
     everything = sorted(NOTEBOOKS.glob("*.ipynb"))
     if not names:
@@ -123,7 +114,7 @@ def main(argv=None) -> int:
     mode = "quick" if args.quick else "full"
     failed = []
     for path in paths:
-        started, cpu_before = time.perf_counter(), _children_cpu_seconds()
+        started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="workbench-notebook-") as scratch:
             nb, error = execute(path, Path(scratch), quick=args.quick)
         if args.out:
@@ -133,8 +124,7 @@ def main(argv=None) -> int:
         if error is not None:
             failed.append(path.name)
             outcome += f", FAILED:\n{error}"
-        wall, cpu = time.perf_counter() - started, _children_cpu_seconds() - cpu_before
-        print(f"{path.name:38s} {mode} mode {wall:6.1f} s wall {cpu:6.1f} s CPU  {outcome}", flush=True)
+        print(f"{path.name:38s} {mode} mode {time.perf_counter() - started:6.1f} s  {outcome}", flush=True)
     if failed:
         print(f"run_full: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
