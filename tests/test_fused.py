@@ -161,15 +161,29 @@ def test_our_lstm_equals_nn_lstm_on_packed_sequences(bidirectional, layers):
     x = torch.randn(4, 9, 7, requires_grad=True)
     lengths = torch.tensor([9, 3, 6, 1])
     mask = torch.arange(9)[None] < lengths[:, None]
-    got = ours(x, mask)
     packed, _ = ref(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
     want, _ = pad_packed_sequence(packed, batch_first=True, total_length=9)
-    torch.testing.assert_close(got, want)
-    g = torch.randn_like(got)
-    got_grads = torch.autograd.grad(got, [x] + list(ours.parameters()), g)
+    g = torch.randn_like(want)
     want_grads = torch.autograd.grad(want, [x] + list(ref.parameters()), g)
-    for a, b in zip(got_grads, want_grads):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    # the plain CPU call (torch's kernel on packed sequences) and the scan (what vmap and CUDA run)
+    for got in (ours(x, mask), ours.packed(x, lengths), ours.scanned(x, mask)):
+        torch.testing.assert_close(got, want)
+        got_grads = torch.autograd.grad(got, [x] + list(ours.parameters()), g)
+        for a, b in zip(got_grads, want_grads):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_our_lstm_takes_the_scan_where_packing_cannot_serve():
+    """A mask with a gap, or an empty row, is not a packed batch: the scan handles it (state held)."""
+    torch.manual_seed(0)
+    lstm = LSTM(3, 4, bidirectional=True)
+    x = torch.randn(2, 5, 3)
+    gap = torch.tensor([[1, 1, 0, 1, 1], [1, 1, 1, 0, 0]], dtype=torch.bool)
+    torch.testing.assert_close(lstm(x, gap), lstm.scanned(x, gap))
+    empty = torch.tensor([[1, 1, 1, 0, 0], [0, 0, 0, 0, 0]], dtype=torch.bool)
+    out = lstm(x, empty)
+    torch.testing.assert_close(out, lstm.scanned(x, empty))
+    assert not out[1].any()
 
 
 def test_fuse_option_is_validated():
