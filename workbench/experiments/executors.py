@@ -73,7 +73,7 @@ def run_groups_locally(groups, prepared, device, protocol: Protocol, workers: in
 def largest_first(groups: list) -> list:
     """The groups by their labeled examples, most first (ties in their given order): the longest
     runs start first and the short ones fill the gaps, so no worker is left alone with a long run at
-    the end (on the default comparison's 60 points: BENCH_LPT)."""
+    the end (longest processing time first, the classic rule for balancing jobs over machines)."""
     return sorted(groups, key=lambda group: -sum(n for n, _ in group[1]))
 
 
