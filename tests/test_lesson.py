@@ -1,7 +1,7 @@
 """The lesson of the course, measured on a reduced default under the fair protocol (each point
 selects on a dev subset of its own size, over the same tuning grid for every trained pipeline;
-n = 16 and 256, 3 seeds): with few labels the pretrained model beats static vectors + BiLSTM with
-95% intervals apart, on the test and the shifted split and on every kind of sentence, both when it
+n = 16 and 256, 3 seeds): with few labels the pretrained model beats static vectors + BiLSTM,
+resolved as the report resolves a difference, on the test and the shifted split and on every kind of sentence, both when it
 is fine-tuned with a fresh head (`clm`, which trains) and when it is prompted (`clm:prompt`); static
 vectors beat random ones, most on the shifted split (tail adjectives the labels never show, whose
 vectors come from the corpus); and the gap narrows as labels are added, because the static
@@ -15,8 +15,9 @@ import pytest
 from workbench.data.microworld import PHENOMENA
 from workbench.data.tasks import resolve_task
 from workbench.data.vocab import build_vocab
+from workbench.experiments.store import PointResult
 from workbench.pipelines.run import prepare, run_point
-from workbench.report.stats import interval
+from workbench.report.stats import separation, summarize
 
 SEEDS = (0, 1, 2)
 POINTS = (
@@ -28,6 +29,7 @@ POINTS = (
     ("random+lstm", 256),
 )
 PRETRAINED = ("clm", "clm:prompt")
+STATIC = "word2vec+lstm"
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +67,15 @@ def test_the_fine_tuned_pipeline_trains_under_the_protocol(scores):
 @pytest.mark.parametrize("pipeline", PRETRAINED)
 @pytest.mark.parametrize("split", ["test", "shifted"])
 def test_pretrained_beats_static_at_n16(scores, pipeline, split):
-    pretrained = interval(accuracies(scores[pipeline, 16], split), 1000)
-    static = interval(accuracies(scores["word2vec+lstm", 16], split), 1000)
-    assert pretrained["ci_low"] > static["ci_high"], (pretrained, static)
+    """The lead the report would state: resolved as the report resolves a difference (95% intervals
+    apart, or the paired t-test over seeds at p < .05), and large. With 3 seeds one seed that stops
+    early widens the interval a lot (`clm` at n = 16: .997, .962, .787 gives [.12, 1]); pairing the
+    seeds, which draw the same 16 labels for both pipelines, is what resolves it then."""
+    results = [PointResult.from_dict({**r, "kind": "curve"}) for p in (pipeline, STATIC) for r in scores[p, 16]]
+    summary = summarize(results, split, "accuracy")
+    verdict = separation(summary, results, pipeline, STATIC, 16, split, "accuracy")
+    lead = summary[pipeline, 16]["mean"] - summary[STATIC, 16]["mean"]
+    assert verdict["resolved"] and lead > 0.2, (lead, verdict, summary)
 
 
 @pytest.mark.parametrize("phenomenon", PHENOMENA)
