@@ -528,6 +528,18 @@ def test_no_lead_or_labels_to_match_for_curves_that_do_not_separate(tmp_path):
     assert sum("do not separate at any measured n, so no labels-to-match" in s for s in sentences) == 2
 
 
+def test_no_labels_to_match_from_a_size_where_the_curves_do_not_separate(tmp_path):
+    """The cold try's case: prompted and fine-tuned CLM separate at n = 64 but not at 16 (one fine-tuned
+    seed stopped early), so nothing is said about matching the prompted model's n = 16 score."""
+    scores = {
+        "clm:prompt": {16: [1.0, 1.0, 1.0], 64: [1.0, 1.0, 1.0]},
+        "clm": {16: [0.997, 0.962, 0.787], 64: [0.995, 0.993, 0.994]},
+    }
+    sentences = summary_sentences(load_run(hand_made_run(tmp_path / "cold", scores)))
+    assert any(s.startswith("At n=16 the curves of") and "do not separate" in s for s in sentences), sentences
+    assert not any("needs about" in s or "never reaches" in s for s in sentences), sentences
+
+
 def test_a_resolved_lead_says_how_it_was_resolved(tmp_path):
     """Intervals apart; or overlapping intervals but the same difference on every seed (paired test)."""
     scores = {

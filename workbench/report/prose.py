@@ -99,7 +99,8 @@ def _gap_sentence(run, test, best: str, runner: str, common: list[int]) -> str:
 
 def _match_sentences(run, test, best: str, other: str) -> list[str]:
     """Labels to match between the best pipeline and another, only where their curves separate: best is
-    resolved ahead of `other` at some common n."""
+    resolved ahead of `other` at some common n, and, for what `other` needs to match best's smallest
+    size, at that size."""
     metric, results = run["metric"], run["results"]
     common = [n for n in stats.sizes_of(test, best) if (other, n) in test]
     ahead = [
@@ -126,6 +127,8 @@ def _match_sentences(run, test, best: str, other: str) -> list[str]:
     else:
         out.append(f"{best} does not reach {other}'s score with {n_b} labels ({f3(m['target'])}) at any measured size.")
     n_small = min(curve_best)
+    if n_small not in ahead:  # the sentences below are about best's score at n_small: only where it is resolved
+        return out
     back = stats.labels_to_match(curve_other, curve_best, n_small)
     if back["bound"] == "not_reached":
         out.append(
