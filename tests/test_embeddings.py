@@ -95,6 +95,19 @@ def test_glove_counts_and_trains_only_the_words_asked_for(tmp_path, monkeypatch)
     assert sorted(vectors["kv"].index_to_key) == sorted(GROUP_B) and vectors["meta"]["counted"] == "vocabulary"
 
 
+def test_compare_vectors_are_the_same_in_every_fresh_cache(tmp_path, monkeypatch):
+    """Same config and seed, same vectors (and so the same curves) on a fresh clone: one gensim worker."""
+    docs = two_topic_corpus()
+    vocab = Vocabulary(list(SPECIALS) + GROUP_A + GROUP_B)
+    matrices = []
+    for cache in ("a", "b"):
+        monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / cache))
+        vectors = prepare_vectors("word2vec", Corpus(name="two", documents=docs), "two", vocab, VectorSettings(dim=8))
+        assert not vectors["cached"] and vectors["meta"]["deterministic"]
+        matrices.append(vectors["matrix"])
+    assert torch.equal(*matrices)
+
+
 def test_adagrad_step_matches_direct_computation():
     # glove.c: g = lr * grad; p -= g / sqrt(G_old); G += g^2 (lr inside the square, old G in the step)
     param = torch.tensor([[1.0, 2.0], [3.0, 4.0]])

@@ -65,7 +65,17 @@ def prepare_vectors(
     "kv": the vectors as trained (KeyedVectors), "folder": where they are cached}.
     """
     options = asdict(settings)
-    description = {"method": method, "corpus": corpus_name, "vocab": vocab.fingerprint(), "seed": seed, **options}
+    # deterministic: one gensim worker and a stable hash, so that the same config and seed give the same
+    # vectors, and so the same curves, in every fresh cache (two workers race: word2vec+lstm at n = 256
+    # moved from .630 to .616 between two clones); it costs the second worker once, the vectors are cached
+    description = {
+        "method": method,
+        "corpus": corpus_name,
+        "vocab": vocab.fingerprint(),
+        "seed": seed,
+        "deterministic": True,
+        **options,
+    }
     # GloVe counts and trains only the run's vocabulary: the rows align_to_vocab would throw away
     # cost most of its time on a large corpus (IMDB: 166,934 types against 60,000 kept; bench/NOTES.md)
     only = {"words": vocab.words[len(SPECIALS) :]} if method == "glove" else {}
@@ -78,7 +88,9 @@ def prepare_vectors(
         kv, meta = stored
     else:
         started = time.perf_counter()
-        kv = train_vectors(method, corpus.documents, min_count=1, seed=seed, progress=progress, **options, **only)
+        kv = train_vectors(
+            method, corpus.documents, min_count=1, seed=seed, deterministic=True, progress=progress, **options, **only
+        )
         seconds = time.perf_counter() - started
         meta = {**description, "train_seconds": seconds, "corpus_tokens": corpus.n_tokens}
         save_vector_folder(folder, kv, meta)
