@@ -21,6 +21,7 @@ from workbench.errors import WorkbenchError
 from workbench.experiments.store import PointResult, read_results
 from workbench.report import render, stats
 from workbench.report.document import legend_text
+from workbench.report.formatting import cell_stats
 from workbench.report.loading import load_run
 from workbench.report.prose import summary_sentences
 from workbench.report.protocol import ORACLE
@@ -619,3 +620,9 @@ def test_protocol_states_the_tuning_budget_and_why():
     assert "(--grid auto" not in line({"grid": 1, "grid_choice": 1}) and "nothing was tuned" in line({"grid": 1})
     assert "the same 3 configurations" in line({"grid": 3, "grid_choice": "auto"})
     assert "records no grid" in line({})
+
+
+def test_a_single_seed_shows_no_interval():
+    """The cold try read '0.499 ± 0.000 [0.499, 0.499]' for a one-seed run: an interval it does not have."""
+    assert cell_stats(stats.interval([0.499], 1000)) == "0.499 (one seed: no interval)"
+    assert cell_stats(stats.interval([0.5, 0.6], 1000)).startswith("0.550 ± 0.071 [")

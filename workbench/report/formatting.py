@@ -42,6 +42,9 @@ def fsize(n) -> str:
 
 
 def cell_stats(e) -> str:
+    """mean ± sd [95% interval]; with one seed there is no spread to show, and the cell says so."""
+    if e.get("k", 2) < 2:
+        return f"{f3(e['mean'])} (one seed: no interval)"
     return f"{f3(e['mean'])} ± {f3(e['sd'])} [{f3(e['ci_low'])}, {f3(e['ci_high'])}]"
 
 
