@@ -1,6 +1,7 @@
 """Pipelines end to end on the micro-world: what pretrained vectors add, every task kind, determinism."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -50,6 +51,31 @@ def test_same_seed_same_numbers_and_frozen_vectors_stay(vocab, sentiment):
     model = prepared.pipeline.build_model(prepared)
     assert not model.embed.weight.requires_grad
     assert torch.equal(model.embed.weight, prepared.matrix)
+
+
+@pytest.mark.parametrize(
+    "pipeline, settings",
+    [
+        ("random+lstm", {"encoder": {"hidden": 32}, "train": {"max_steps": 40, "min_steps": 40}}),
+        ("scratch-transformer", {"train": {"max_steps": 40, "min_steps": 40}}),
+    ],
+)
+def test_compacted_embedding_changes_no_number(vocab, sentiment, pipeline, settings):
+    """A point trains an embedding of only the words the task uses (pipelines.neural.compact): the same
+    fit, dev scores and test metrics as with the whole vocabulary's rows."""
+    prepared = prepare(pipeline, sentiment, CORPUS, vocab, settings)
+    assert prepared.rows is not None and len(prepared.rows) < len(vocab)
+    assert prepared.pipeline.point_model(prepared).embed.num_embeddings == len(prepared.rows)
+    whole_ids = {
+        split: [replace(item, ids=[prepared.rows[i] for i in item.ids]) for item in items]
+        for split, items in prepared.encoded.items()
+    }
+    whole = replace(prepared, rows=None, encoded=whole_ids)
+    assert whole.pipeline.point_model(whole).embed.num_embeddings == len(vocab)
+    compacted, reference = run_point(prepared, 48, 1), run_point(whole, 48, 1)
+    assert compacted["metrics"] == reference["metrics"]
+    assert compacted["fit"]["steps"] == reference["fit"]["steps"] == 40
+    assert compacted["selection"] == reference["selection"]
 
 
 @pytest.mark.parametrize(

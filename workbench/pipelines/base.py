@@ -31,6 +31,7 @@ class Prepared:
     corpus_name: str
     encoded: dict = field(default_factory=dict)  # split -> encoded examples (families that train a model)
     info: dict = field(default_factory=dict)  # pretraining compute, coverage, OOV rates
+    rows: list[int] | None = None  # vocabulary ids the encoded splits index, if compacted (pipelines.neural.compact)
 
 
 class Pipeline(ABC):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import torch
+from torch import nn
 
+from workbench.core.batching import Encoded
 from workbench.core.fused import ReplicaStack, choose_k, fit_fused, predict_fused, score_subsets
 from workbench.core.train import TrainConfig, evaluate, fit, score
 from workbench.data.subsets import subset
@@ -31,6 +33,31 @@ def head_for(task: Task, d: int, pool: str):
     return SpanHead(d)
 
 
+def compact(encoded: dict[str, list[Encoded]]) -> tuple[list[int], dict[str, list[Encoded]]]:
+    """(the vocabulary ids the task's splits use, padding first; the splits with each id replaced by its
+    position in that list), so that a fine-tuned model holds embedding rows for these words only.
+
+    Exact, not an approximation: a row that no example reads gets a zero gradient in every update, so
+    AdamW never moves it (its moments stay zero; weight decay alone shrinks it) and it never reaches a
+    prediction; clipping's norm gains nothing from it. Dropping it changes no number and saves the
+    optimizer's pass over it: SST-2 reads about 15,000 of IMDB's 60,000 words, and that pass over the
+    full matrix was most of a point's time on a CPU (bench/NOTES.md, "Fine-tuning cost of one point").
+    Not for a prompted model, whose LM head scores every word of the vocabulary."""
+    rows = sorted({0}.union(*(item.ids for items in encoded.values() for item in items)))
+    position = {row: i for i, row in enumerate(rows)}
+    remapped = {
+        split: [replace(item, ids=[position[i] for i in item.ids]) for item in items]
+        for split, items in encoded.items()
+    }
+    return rows, remapped
+
+
+def keep_rows(embed: nn.Embedding, rows: list[int]) -> nn.Embedding:
+    """The embedding with only `rows` (pipelines.neural.compact), trainable or frozen as it was."""
+    weight = embed.weight.detach()[torch.tensor(rows)].clone()
+    return nn.Embedding.from_pretrained(weight, freeze=not embed.weight.requires_grad, padding_idx=embed.padding_idx)
+
+
 class NeuralPipeline(Pipeline):
     recipe: Recipe  # the family's row of tuning.TUNING_GRID, set by its __init__
 
@@ -42,6 +69,13 @@ class NeuralPipeline(Pipeline):
     def train_config(self) -> TrainConfig:
         """The family's fine-tuning recipe with the `train` settings applied."""
 
+    def point_model(self, prepared: Prepared) -> TaskModel:
+        """`build_model`, its embedding cut to the rows the encoded splits index when they were compacted."""
+        model = self.build_model(prepared)
+        if prepared.rows is not None:
+            model.embed = keep_rows(model.embed, prepared.rows)
+        return model
+
     def untrained_inputs(self, prepared: Prepared, n: int, seed: int) -> tuple[dict, dict]:
         """For a point that `trains(n)` refuses: (encoded evaluation splits, its fit record)."""
         raise NotImplementedError(f"{self.name} trains every point")
@@ -50,7 +84,7 @@ class NeuralPipeline(Pipeline):
         if fuse != "auto":
             return int(fuse)
         longest = max(len(item.ids) for item in prepared.encoded["train"])
-        return choose_k(self.build_model(prepared), self.train_config(), longest, device)
+        return choose_k(self.point_model(prepared), self.train_config(), longest, device)
 
     def run(self, prepared: Prepared, results: list[dict], device: str, fused: bool, protocol: Protocol) -> None:
         trained = [r for r in results if self.trains(r["n"])]
@@ -66,7 +100,7 @@ class NeuralPipeline(Pipeline):
 def _run_without_training(pipeline: NeuralPipeline, prepared: Prepared, result: dict, device: str) -> None:
     started = time.perf_counter()
     torch.manual_seed(result["seed"])
-    model = pipeline.build_model(prepared)
+    model = pipeline.point_model(prepared)
     encoded, result["fit"] = pipeline.untrained_inputs(prepared, result["n"], result["seed"])
     _evaluate(prepared.task, encoded, model, result, device, pipeline.train_config().precision)
     result["selection"] = dict(NO_SELECTION)
@@ -93,7 +127,7 @@ class _Dev:
 def _setup(pipeline: NeuralPipeline, prepared: Prepared, result: dict):
     """The point's model (seeded init: the same for every configuration) and its training items (the nested subset)."""
     torch.manual_seed(result["seed"])
-    model = pipeline.build_model(prepared)
+    model = pipeline.point_model(prepared)
     chosen = subset(prepared.task, result["n"], result["seed"])
     return model, [prepared.encoded["train"][i] for i in chosen]
 

@@ -32,7 +32,7 @@ from workbench.models.heads import POOLS, TaskModel
 from workbench.models.lm import LanguageModel, LMConfig
 from workbench.pipelines import PRETRAINED, PipelineSpec
 from workbench.pipelines.base import Prepared, split_parameters
-from workbench.pipelines.neural import NeuralPipeline, head_for
+from workbench.pipelines.neural import NeuralPipeline, compact, head_for
 from workbench.pipelines.settings import check_names, table, value
 from workbench.pipelines.tuning import TUNING_GRID
 from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
@@ -284,12 +284,14 @@ class PretrainedPipeline(NeuralPipeline):
             split: encode(examples, task.kind, vocab, task.labels, max_len=max_len, suffix=suffix, strip_final=strip)
             for split, examples in task.splits.items()
         }
+        rows, encoded = (None, encoded) if self.prompted else compact(encoded)
         return PretrainedPrepared(
             pipeline=self,
             task=task,
             corpus_name=corpus_name,
             encoded=encoded,
             info=info,
+            rows=rows,
             vocab=vocab,
             backbone_state=state,
             backbone_config=lm.cfg,

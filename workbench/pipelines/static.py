@@ -30,7 +30,7 @@ from workbench.models.lstm import BiLSTMEncoder, LSTMConfig
 from workbench.models.transformer import TransformerConfig, TransformerEncoder
 from workbench.pipelines import ENCODERS, STATIC_REPRESENTATIONS, PipelineSpec
 from workbench.pipelines.base import Prepared, split_parameters
-from workbench.pipelines.neural import NeuralPipeline, head_for
+from workbench.pipelines.neural import NeuralPipeline, compact, head_for
 from workbench.pipelines.settings import check_names, table, value
 from workbench.pipelines.tuning import TUNING_GRID
 
@@ -208,8 +208,16 @@ class StaticPipeline(NeuralPipeline):
             split: encode(examples, task.kind, vocab, task.labels, max_len=max_len)
             for split, examples in task.splits.items()
         }
+        rows, encoded = compact(encoded)
         return StaticPrepared(
-            pipeline=self, task=task, corpus_name=corpus_name, encoded=encoded, info=info, vocab=vocab, matrix=matrix
+            pipeline=self,
+            task=task,
+            corpus_name=corpus_name,
+            encoded=encoded,
+            info=info,
+            rows=rows,
+            vocab=vocab,
+            matrix=matrix,
         )
 
     def build_model(self, prepared: StaticPrepared) -> TaskModel:
