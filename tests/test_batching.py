@@ -48,7 +48,7 @@ def test_predictions_come_back_in_item_order():
     settings = {"encoder": {"hidden": 16}}
     prepared = prepare("random+lstm", task, "microworld:100000", vocab, settings)
     torch.manual_seed(0)
-    model = prepared.pipeline.build_model(prepared)
+    model = prepared.pipeline.point_model(prepared)
     dev = prepared.encoded["dev"][:90]
     one_by_one = [predict(model, [item])[0] for item in dev]
     assert predict(model, dev, batch_size=32) == one_by_one

@@ -50,7 +50,7 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
 
     def model_for(seed):
         torch.manual_seed(seed)
-        return without_dropout(prepared.pipeline.build_model(prepared))
+        return without_dropout(prepared.pipeline.point_model(prepared))
 
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, s)] for n, s in points]
     fused_models = [model_for(s) for _, s in points]
@@ -78,7 +78,7 @@ def test_fused_replicas_match_separate_runs(pipeline, task_name, vocab):
 def test_fused_replicas_share_the_optimizer_settings(vocab):
     task = resolve_task("micro-sentiment")
     prepared = prepare("random+lstm", task, CORPUS, vocab, SETTINGS["random+lstm"])
-    models = [prepared.pipeline.build_model(prepared) for _ in range(2)]
+    models = [prepared.pipeline.point_model(prepared) for _ in range(2)]
     trains = [[prepared.encoded["train"][i] for i in subset(task, 16, s)] for s in (0, 1)]
     with pytest.raises(ValueError, match="weight_decay"):
         fit_fused(
@@ -98,7 +98,7 @@ def test_replicas_stop_at_their_own_step(vocab):
     prepared = prepare("random+lstm", task, CORPUS, vocab, settings)
     trains = [[prepared.encoded["train"][i] for i in subset(task, n, 0)] for n in (16, 160)]
     cfg = TrainConfig(max_steps=40, min_steps=4, max_evals=4, batch_size=16, max_epochs=2, patience=50)
-    models = [without_dropout(prepared.pipeline.build_model(prepared)) for _ in trains]
+    models = [without_dropout(prepared.pipeline.point_model(prepared)) for _ in trains]
     small, large = fit_fused(models, trains, [0, 0], prepared.encoded["dev"][:40], task.splits["dev"][:40], task, cfg)
     assert (small.steps, large.steps) == (4, 20)  # max(2 epochs, min_steps) for each subset
 
@@ -107,7 +107,7 @@ def test_padding_rows_and_positions_change_nothing(vocab):
     task = resolve_task("micro-sentiment")
     settings = SETTINGS["scratch-transformer"]
     prepared = prepare("scratch-transformer", task, CORPUS, vocab, settings)
-    models = [without_dropout(prepared.pipeline.build_model(prepared)).eval() for _ in range(2)]
+    models = [without_dropout(prepared.pipeline.point_model(prepared)).eval() for _ in range(2)]
     a, b = collate(prepared.encoded["train"][:5]), collate(prepared.encoded["train"][5:17])
     stack = ReplicaStack(models, "cpu")
     stack.template.eval()
@@ -236,7 +236,7 @@ def test_a_perfect_dev_score_ends_training_fused_or_not(vocab):
 
     def model_for(seed):
         torch.manual_seed(seed)
-        return without_dropout(prepared.pipeline.build_model(prepared))
+        return without_dropout(prepared.pipeline.point_model(prepared))
 
     own = [task.labels[p] for p in predict(model_for(0), dev)]
     dev_examples = [dataclasses.replace(ex, label=label) for ex, label in zip(task.splits["dev"][:40], own)]

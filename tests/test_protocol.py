@@ -176,7 +176,7 @@ def test_grid_1_full_dev_is_the_recipe_alone(vocab, sentiment):
     prepared = prepare("random+lstm", sentiment, CORPUS, vocab, TINY["random+lstm"])
     got = run_point(prepared, 24, 1, protocol=Protocol("full", 1))
     torch.manual_seed(1)
-    model = prepared.pipeline.build_model(prepared)
+    model = prepared.pipeline.point_model(prepared)
     train = [prepared.encoded["train"][i] for i in subset(sentiment, 24, 1)]
     want = fit(
         model, train, prepared.encoded["dev"], sentiment.splits["dev"], sentiment, prepared.pipeline.train_config(), 1
