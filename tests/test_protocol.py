@@ -70,7 +70,7 @@ def test_a_rare_class_still_gets_two_dev_examples():
 
 def test_every_family_recipe_offers_the_same_number_of_configurations():
     assert {len(recipe.grid) for recipe in TUNING_GRID.values()} == {GRID_SIZE}
-    assert set(TUNING_GRID) == {"lstm", "transformer", "scratch", "finetune", "probe", "prompt", "tfidf"}
+    assert set(TUNING_GRID) == {"lstm", "transformer", "scratch", "finetune", "probe", "prompt", "hf", "tfidf"}
     with pytest.raises(WorkbenchError, match="--grid"):
         Protocol(grid=GRID_SIZE + 1)
     with pytest.raises(WorkbenchError, match="--dev"):

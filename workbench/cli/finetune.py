@@ -133,11 +133,15 @@ def run(args) -> int:
     write_json(out / "results.json", result)
     print(f"{args.pipeline} on {task.name}, n={n}, seed={args.seed} ({result['total_seconds']:.1f} s)")
     if "coverage" in prepared.info:
-        print(f"  vectors: {prepared.info['coverage']}")
+        print(f"  coverage: {prepared.info['coverage']}")  # the vectors' words, or a checkpoint's own tokenizer
     pre = prepared.info.get("pretraining", {})
     if pre.get("tokens"):
         where = f" ({pre['folder']})" if pre.get("folder") else ""
         print(f"  pretraining: {pre['method']}, {pre['tokens']:,} tokens, {pre['flops']:.3g} FLOPs{where}")
+    elif pre.get("parameters") and pre.get(
+        "folder"
+    ):  # a checkpoint made elsewhere (hf:PATH): its tokens and FLOPs are not known here
+        print(f"  pretraining: {pre['method']}, {pre['parameters']:,} parameters ({pre['folder']})")
     selection = result["selection"]
     if selection["dev"] != "none":
         print(

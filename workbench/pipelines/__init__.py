@@ -9,10 +9,13 @@ Names are regular:
   words; n = 0 is zero-shot), or, for the causal LMs (`clm`, `lstm-lm`), `:icl`: in-context
   learning, no training: up to `shots` of the n labeled examples, with their verbalizer word,
   are written before each input and the LM head scores the label words after it;
-- `tfidf`, the classical anchor (classification only).
+- `tfidf`, the classical anchor (classification only);
+- `hf:PATH`, a transformers checkpoint from a local folder (BERT, RoBERTa, GPT-2, DistilBERT) fine-tuned
+  under the same heads and loop with its own tokenizer (the optional `hf` extra); PATH is everything
+  after `hf:`, so it takes no mode.
 
 This module is the name grammar only (cheap to import: the CLI lists the names in its help).
-Each family (static.py, pretrained.py, tfidf.py) implements the contract in base.py;
+Each family (static.py, pretrained.py, tfidf.py, hf.py) implements the contract in base.py;
 registry.py builds the family for a name with its settings checked.
 """
 
@@ -28,6 +31,8 @@ CLASSICAL = ("tfidf",)
 PRETRAINED = ("mlm", "clm", "plm", "lstm-lm", "scratch-transformer")
 PRETRAINED_MODES = ("finetune", "probe", "prompt", "icl")
 CAUSAL = ("clm", "lstm-lm")
+HF_PREFIX = "hf:"  # hf:PATH, a local transformers checkpoint (open-ended: not in pipeline_names)
+HF_FAMILIES = ("bert", "roberta", "gpt2", "distilbert")  # the model_types an hf:PATH checkpoint may have
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class PipelineSpec:
     encoder: str | None = None
     frozen: bool = False
     mode: str = "finetune"  # pretrained pipelines: finetune, probe, prompt or icl
+    path: str | None = None  # hf:PATH: the checkpoint's folder as given (~ not yet expanded)
 
 
 def pipeline_names() -> list[str]:
@@ -54,13 +60,23 @@ def describe_names() -> str:
         + ", ".join(PRETRAINED)
         + " (append :probe for a frozen backbone, :prompt for PET-style prompting, n=0 with :prompt is zero-shot; "
         ":icl for in-context examples with clm or lstm-lm)\n"
-        "classical: tfidf"
+        "classical: tfidf\n"
+        "a transformers checkpoint: hf:PATH, a local folder (config, weights, tokenizer) of a "
+        + ", ".join(HF_FAMILIES)
+        + " model, fine-tuned with its own tokenizer (pip install '.[hf]'; nothing is downloaded)"
     )
 
 
 def parse_pipeline(name: str) -> PipelineSpec:
     if name in CLASSICAL:
         return PipelineSpec(name, name)
+    if name.startswith(HF_PREFIX):
+        path = name[len(HF_PREFIX) :]
+        if not path.strip():
+            raise WorkbenchError(
+                f"pipeline {name!r}: give the checkpoint's folder after hf:, e.g. hf:~/models/bert-base"
+            )
+        return PipelineSpec(name, "hf", path=path)
     base, _, mode = name.partition(":")
     if base in PRETRAINED and mode in ("",) + PRETRAINED_MODES:
         if base == "scratch-transformer" and mode in ("prompt", "icl"):
@@ -75,5 +91,6 @@ def parse_pipeline(name: str) -> PipelineSpec:
         return PipelineSpec(name, representation, encoder, frozen=mode == "frozen")
     raise WorkbenchError(
         f"unknown pipeline {name!r}: choose one of {', '.join(pipeline_names())} "
-        f"(static ones with :frozen, pretrained ones with :probe or :prompt)"
+        f"(static ones with :frozen, pretrained ones with :probe or :prompt), "
+        f"or hf:PATH for a local transformers checkpoint"
     )

@@ -6,11 +6,12 @@ from __future__ import annotations
 from workbench.errors import WorkbenchError
 from workbench.pipelines import parse_pipeline
 from workbench.pipelines.base import Pipeline
+from workbench.pipelines.hf import HFPipeline
 from workbench.pipelines.pretrained import PretrainedPipeline
 from workbench.pipelines.static import StaticPipeline
 from workbench.pipelines.tfidf import TfidfPipeline
 
-FAMILIES = (StaticPipeline, PretrainedPipeline, TfidfPipeline)
+FAMILIES = (StaticPipeline, PretrainedPipeline, TfidfPipeline, HFPipeline)
 
 
 def pipeline_for(name: str, settings: dict | None = None) -> Pipeline:

@@ -54,6 +54,9 @@ TUNING_GRID = {
     "finetune": Recipe({"lr": 3e-4, "weight_decay": 0.01, **UPDATES}, RATES),
     "probe": Recipe({"lr": 3e-3, **UPDATES}, RATES),
     "prompt": Recipe({"lr": 1e-4, "weight_decay": 0.01, **UPDATES}, RATES),
+    # hf:PATH, a transformers checkpoint (BERT-base and the like): BERT's usual fine-tuning rate
+    # (Devlin et al. 2019 tried 2e-5 to 5e-5), with the same three configurations as every family
+    "hf": Recipe({"lr": 3e-5, "weight_decay": 0.01, **UPDATES}, RATES),
     "tfidf": Recipe({}, ({"C": 1.0}, {"C": 0.1}, {"C": 10.0})),
 }
 GRID_SIZE = len(RATES)  # the number every row holds
