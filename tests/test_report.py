@@ -626,3 +626,16 @@ def test_a_single_seed_shows_no_interval():
     """The cold try read '0.499 ± 0.000 [0.499, 0.499]' for a one-seed run: an interval it does not have."""
     assert cell_stats(stats.interval([0.499], 1000)) == "0.499 (one seed: no interval)"
     assert cell_stats(stats.interval([0.5, 0.6], 1000)).startswith("0.550 ± 0.071 [")
+
+
+def test_compute_of_outside_models_is_not_known_rather_than_none():
+    """Vectors from a file or a transformers checkpoint were pretrained elsewhere: the report must not call that none."""
+    from workbench.report.prose import _compute_text
+
+    assert _compute_text({"method": "none", "seconds": 0.0}) == "none"
+    hf = {"method": "transformers checkpoint (bert)", "folder": "/models/bert", "seconds": 0.0}
+    assert _compute_text(hf) == "not known, made elsewhere (transformers checkpoint (bert))"
+    assert _compute_text({"method": "glove, from glove.6B.100d.txt", "file": "/x/glove.6B.100d.txt"}).startswith(
+        "not known"
+    )
+    assert "FLOPs" in _compute_text({"method": "word2vec", "tokens": 1000, "flops": 1e9})

@@ -26,7 +26,10 @@ def _gap_trend(g0: float, g1: float) -> str:
 
 def _compute_text(pre: dict) -> str:
     if not pre or not (pre.get("tokens") or pre.get("flops")):
-        return "none" + (f" ({pre['method']})" if pre.get("method") not in (None, "none") else "")
+        if not pre or pre.get("method") in (None, "none"):
+            return "none"
+        # made elsewhere (vectors from a file, a transformers checkpoint): its compute is not known here
+        return f"not known, made elsewhere ({pre['method']})" if pre.get("file") or pre.get("folder") else pre["method"]
     parts = []
     if pre.get("flops"):
         parts.append(f"{fflops(pre['flops'])} FLOPs")
