@@ -41,14 +41,14 @@ def _text() -> list[str]:
 
 def _config(family: str, vocab_size: int):
     s = SMALL
-    if family == "bert":
-        return transformers.BertConfig(
+    if family in ("bert", "roberta"):  # RoBERTa: <s> 0, <pad> 1, </s> 2, and positions start after the pad id
+        return (transformers.BertConfig if family == "bert" else transformers.RobertaConfig)(
             vocab_size=vocab_size,
             hidden_size=s["hidden"],
             num_hidden_layers=s["layers"],
             num_attention_heads=s["heads"],
             intermediate_size=s["ffn"],
-            max_position_embeddings=s["positions"],
+            max_position_embeddings=s["positions"] + (2 if family == "roberta" else 0),
         )
     if family == "distilbert":
         return transformers.DistilBertConfig(
@@ -58,15 +58,6 @@ def _config(family: str, vocab_size: int):
             n_heads=s["heads"],
             hidden_dim=s["ffn"],
             max_position_embeddings=s["positions"],
-        )
-    if family == "roberta":  # <s> 0, <pad> 1, </s> 2: RoBERTa's own ids; positions start after the pad id
-        return transformers.RobertaConfig(
-            vocab_size=vocab_size,
-            hidden_size=s["hidden"],
-            num_hidden_layers=s["layers"],
-            num_attention_heads=s["heads"],
-            intermediate_size=s["ffn"],
-            max_position_embeddings=s["positions"] + 2,
         )
     return transformers.GPT2Config(
         vocab_size=vocab_size,

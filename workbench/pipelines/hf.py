@@ -83,6 +83,11 @@ def quiet(transformers):
             log.enable_progress_bar()
 
 
+def base_model_options(model_type: str) -> dict:
+    """AutoModel's options for the base model a head reads: without the pooler it would carry unread."""
+    return {"add_pooling_layer": False} if model_type in NO_POOLER else {}
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -304,10 +309,9 @@ class HFPipeline(NeuralPipeline):
                     f"{where}: its tokenizer loads only as a slow (Python) tokenizer, which cannot map sub-tokens "
                     f"to words; save a fast one there (tokenizer.json)"
                 )
-            options = {"add_pooling_layer": False} if model_type in NO_POOLER else {}
             try:
                 model, loading = transformers.AutoModel.from_pretrained(
-                    folder, local_files_only=True, output_loading_info=True, **options
+                    folder, local_files_only=True, output_loading_info=True, **base_model_options(model_type)
                 )
             except Exception as exc:
                 raise WorkbenchError(f"{where}: transformers cannot read its weights ({_first_line(exc)})") from None
@@ -349,9 +353,8 @@ class HFPipeline(NeuralPipeline):
         transformers = import_transformers(self.name)
         config = transformers.AutoConfig.for_model(**prepared.config)
         config.use_cache = False  # GPT-2 would otherwise keep every layer's keys and values for generation
-        options = {"add_pooling_layer": False} if prepared.model_type in NO_POOLER else {}
         with quiet(transformers):
-            model = transformers.AutoModel.from_config(config, **options).float()
+            model = transformers.AutoModel.from_config(config, **base_model_options(prepared.model_type)).float()
         model.load_state_dict(prepared.backbone_state)
         encoder = HFEncoder(model, prepared.model_type, prepared.pad_id)
         if prepared.task.kind == TAGGING:
