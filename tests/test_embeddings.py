@@ -453,3 +453,21 @@ def test_glove_wordsim_on_wikitext2():
     result = word_similarity(kv, "wordsim353")
     assert result["pairs"] > 200
     assert result["spearman"] >= 0.15
+
+
+def test_fasttext_training_run_and_cached_run_align_the_same(tmp_path, monkeypatch):
+    """The cache keeps word vectors only: the run that trains fastText must align its rows as every
+    later (cached) run does, not with the n-grams it has in memory for a word it never saw."""
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path))
+    docs = two_topic_corpus()
+    vocab = Vocabulary(list(SPECIALS) + GROUP_A + GROUP_B + ["unseenword"])
+    runs = [
+        prepare_vectors("fasttext", Corpus(name="two", documents=docs), "two", vocab, VectorSettings(dim=8))
+        for _ in range(2)
+    ]
+    assert [r["cached"] for r in runs] == [False, True]
+    assert torch.equal(runs[0]["matrix"], runs[1]["matrix"])
+    assert (
+        runs[0]["coverage"].from_subwords == 0
+        and vocab.encode(["unseenword"])[0] not in runs[0]["coverage"].with_vectors
+    )

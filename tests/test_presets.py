@@ -33,6 +33,8 @@ def test_options_and_config_override_a_preset(tmp_path):
     assert config.sizes == [16, 64] and config.seeds == [0, 1] and config.out == str(tmp_path / "run")
     assert config.settings["clm"] == {"steps": 7} and config.seeds_up_to == {256: 5, 64: 4}
     assert config.seeds_for(16) == [0, 1, 2, 3] and config.seeds_for(200) == [0, 1, 2, 3, 4]
+    asked = build_config(preset="imdb-sst2", seeds="2")  # --seeds alone: those seeds, not the preset's extra ones
+    assert asked.seeds_up_to == {} and asked.seeds_for(16) == asked.seeds_for(1000) == [0, 1]
     fewer = build_config(preset="imdb-sst2", pipelines="tfidf,clm")  # the preset's other settings drop out
     assert fewer.pipelines == ["tfidf", "clm"] and set(fewer.settings) == {"clm"}
 

@@ -55,6 +55,12 @@ def test_non_numeric_label_with_declared_labels(tmp_path):
     assert "a.jsonl:2" in message and "'one'" in message
 
 
+def test_jsonl_line_missing_a_field_names_the_line(tmp_path):
+    path = write(tmp_path, "a.jsonl", '{"text": "ok", "label": 1}\n{"text": "hm", "label": 0}\n{"text": "no label"}\n')
+    message = error_of(tasks.resolve_task, f"jsonl:{path}")
+    assert "a.jsonl:3" in message and "'label'" in message and "fix this line" in message and "--label-col" in message
+
+
 def test_ragged_tsv_row(tmp_path):
     path = write(tmp_path, "a.tsv", "sentence\tlabel\nfine\t1\nno tab here\n")
     assert "a.tsv:3" in error_of(tasks.resolve_task, f"tsv:{path}", text_col="sentence")

@@ -86,7 +86,7 @@ def test_corrupt_cached_file_is_refused(served):
     spec, cache = served
     registry.fetch("fake", progress=quiet)
     (cache / "fake" / "plain.txt").write_bytes(b"tampered\n")
-    with pytest.raises(WorkbenchError, match="sha256 mismatch.*workbench data fetch"):
+    with pytest.raises(WorkbenchError, match="sha256 mismatch.*workbench data fetch fake"):
         registry.local_file("fake", "plain.txt")
 
 

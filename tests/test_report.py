@@ -639,3 +639,21 @@ def test_compute_of_outside_models_is_not_known_rather_than_none():
         "not known"
     )
     assert "FLOPs" in _compute_text({"method": "word2vec", "tokens": 1000, "flops": 1e9})
+
+
+def test_eleven_pipelines_get_eleven_distinct_styles():
+    """A real-text preset draws 9 pipelines: no colour, marker or line style may come round again."""
+    from workbench.report.plots import style
+
+    styles = [style(i) for i in range(11)]
+    for key in ("marker", "linestyle", "color"):
+        values = [repr(s[key]) for s in styles]
+        assert len(set(values)) == 11, key
+
+
+def test_compute_table_names_the_corpus_each_pipeline_read():
+    from workbench.report.document import corpus_text
+
+    assert corpus_text({"method": "word2vec", "tokens": 500, "corpus_tokens": 100}, "imdb") == "imdb (100 tokens)"
+    assert corpus_text({"method": "none (random weights)"}, "imdb") == "none"
+    assert corpus_text({"method": "glove, from glove.6B.100d.txt", "tokens": None}, "imdb").startswith("not known")

@@ -92,7 +92,8 @@ def read_labeled_rows(path, fmt: str, text_col: str, label_col: str) -> list[tup
             for name, option in ((text_col, "--text-col"), (label_col, "--label-col")):
                 if name not in record:
                     raise WorkbenchError(
-                        f"{where(path, number)}: no field {name!r} (fields: {', '.join(record)}); set {option}"
+                        f"{where(path, number)}: no field {name!r} (fields: {', '.join(record)}); every line needs "
+                        f"it: fix this line, or name the right field with {option}"
                     )
             rows.append((str(record[text_col]), str(record[label_col]), number))
         return rows

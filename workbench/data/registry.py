@@ -248,7 +248,7 @@ def sha256_of(path: Path) -> str:
 _VERIFIED: dict[tuple[str, int, int], bool] = {}
 
 
-def _verify(path: Path, expected: str) -> None:
+def _verify(path: Path, expected: str, name: str) -> None:
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key in _VERIFIED:
@@ -257,7 +257,8 @@ def _verify(path: Path, expected: str) -> None:
     if actual != expected:
         raise WorkbenchError(
             f"{path}: sha256 mismatch (expected {expected[:12]}..., got {actual[:12]}...): "
-            f"the file is corrupt or not the registered version; delete it and run `workbench data fetch`"
+            f"the file is corrupt or not the registered version; delete it and run `workbench data fetch {name}` "
+            f"(or point WORKBENCH_DATA at a good copy)"
         )
     _VERIFIED[key] = True
 
@@ -284,7 +285,7 @@ def local_file(name: str, path: str) -> Path:
         raise WorkbenchError(
             f"{local}: is a directory, expected a file; delete it and run `workbench data fetch {name}`"
         )
-    _verify(local, remote.sha256)
+    _verify(local, remote.sha256, name)
     return local
 
 

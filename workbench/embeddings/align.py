@@ -26,7 +26,7 @@ class CoverageReport:
         share = (self.found + self.from_subwords) / self.vocab_size if self.vocab_size else 0.0
         return (
             f"{self.found:,} of {self.vocab_size:,} words have vectors ({share:.1%} with "
-            f"{self.from_subwords:,} from subwords), {self.initialised:,} initialised"
+            f"{self.from_subwords:,} from subwords), {self.initialised:,} initialised, the padding row zero"
         )
 
     def token_share(self, vocab, token_lists) -> float:

@@ -217,6 +217,8 @@ def build_config(toml_path=None, preset: str | None = None, **overrides) -> Comp
         preset_values["settings"] = {
             name: table for name, table in preset_values.get("settings", {}).items() if name in chosen
         }
+    if "seeds" in given and "seeds_up_to" not in given:  # the seeds asked for, not the preset's extra ones
+        preset_values.pop("seeds_up_to", None)
     values = _merged(preset_values, given)
     if "sizes" in values and not isinstance(values["sizes"], list):
         values["sizes"] = parse_sizes(values["sizes"])

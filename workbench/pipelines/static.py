@@ -94,6 +94,9 @@ def prepare_vectors(
         seconds = time.perf_counter() - started
         meta = {**description, "train_seconds": seconds, "corpus_tokens": corpus.n_tokens}
         save_vector_folder(folder, kv, meta)
+        # what the cache holds (word vectors in word2vec's binary format; fastText's n-gram table is not
+        # kept), so that the first run and every cached run align the same rows the same way
+        kv, meta = load_vector_folder(folder)
     matrix, coverage = align_to_vocab(kv, vocab, seed=seed)
     return {
         "matrix": matrix,

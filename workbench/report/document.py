@@ -76,6 +76,17 @@ def protocol_blocks(run, level: int, order: list[str]) -> list:
     return blocks
 
 
+def corpus_text(pretraining: dict, corpus: str) -> str:
+    """The unlabeled text a pipeline's pretraining read: the run's corpus (with its size), none, or not
+    known for vectors or a model made elsewhere (a file the user brought, a transformers checkpoint)."""
+    if str(pretraining.get("method") or "none").startswith("none"):  # "none", "none (random weights)"
+        return "none"
+    if not pretraining.get("tokens"):
+        return "not known (made elsewhere)"
+    size = pretraining.get("corpus_tokens")
+    return f"{corpus} ({fnum(size)} tokens)" if size else corpus
+
+
 def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelines_order=None) -> list:
     """All sections of one run's report (also used per run in a side-by-side comparison)."""
     metric, task, results = run["metric"], run["task"], run["results"]
@@ -261,6 +272,7 @@ def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelin
             [
                 p,
                 str(pre.get("method") or "none"),
+                corpus_text(pre, run["corpus"]),
                 fnum(pre.get("tokens")) if pre.get("tokens") else "none",
                 fflops(pre.get("flops")),
                 protocol.pretrained_text(counts),
@@ -282,6 +294,7 @@ def run_blocks(run, fig_dir: Path, fig_prefix: str = "", level: int = 2, pipelin
             [
                 "pipeline",
                 "method",
+                "corpus",
                 "tokens",
                 "FLOPs",
                 "weights pretrained",

@@ -16,9 +16,33 @@ from matplotlib.ticker import FixedLocator, NullLocator  # noqa: E402
 from workbench.report import stats  # noqa: E402
 from workbench.report.anchors import draw_anchors
 
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "h", "<", ">"]
-LINESTYLES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)), (0, (8, 2)), (0, (3, 1, 1, 1))]
-COLORS = ["#1b1b1b", "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#7f7f7f"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "p"]  # no "h": at 6 pt it reads as "o"
+LINESTYLES = [
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (5, 1, 1, 1, 1, 1)),
+    (0, (1, 3)),
+    (0, (8, 2)),
+    (0, (3, 1, 1, 1)),
+    (0, (6, 2, 1, 2, 1, 2)),
+    (0, (2, 1)),
+    (0, (10, 3, 2, 3)),
+]
+COLORS = [
+    "#1b1b1b",
+    "#0072b2",
+    "#d55e00",
+    "#009e73",
+    "#cc79a7",
+    "#e69f00",
+    "#56b4e9",
+    "#7f7f7f",
+    "#8c564b",
+    "#9467bd",
+    "#bcbd22",
+]  # 11 of each: a real-text preset draws 9 pipelines, the same style must not come round again
 DPI = 120
 
 
