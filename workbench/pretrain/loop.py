@@ -90,7 +90,11 @@ class Training:
     def create(cls, model_cfg: LMConfig, cfg: PretrainConfig, mask_id: int, device: str) -> Training:
         torch.manual_seed(cfg.seed)
         model = LanguageModel(model_cfg).to(device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+        # fused: one kernel per parameter for the update, as in `core.train.fit` (less host work per step
+        # for a small, launch-bound model on a GPU; a tenth of the per-tensor loop's time on a CPU)
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98), fused=True
+        )
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer,
             lambda s: min((s + 1) / cfg.warmup, 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, s / cfg.steps)))),
