@@ -3,6 +3,11 @@
 Each is token embedding -> encoder -> LM head. The LM head is untied from the input
 embedding by default: at d=128 tying them blocked learning in the calibration runs (measured
 again in bench/pretrain). The encoder and embedding are what fine-tuning reuses.
+
+The Transformer CLM and MLM are built to compute exactly what a standard transformers class computes,
+so that `workbench export` writes them as that class (workbench/export): the CLM is GPT-2 (its LM head
+has no bias), the MLM is Megatron-BERT (pre-LN, learned positions from 0, no embedding LayerNorm; its
+LM head transforms each state by dense -> GELU -> LayerNorm before the vocabulary projection).
 """
 
 from __future__ import annotations
@@ -28,15 +33,42 @@ class LMConfig:
     lstm_hidden: int = 256
     lstm_layers: int = 2
     plm_k: int = 4
+    head_bias: bool = True  # False for the Transformer CLM (GPT-2's head)
+    head_transform: bool = False  # True for the Transformer MLM (BERT's head)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The config as data (config.json, and so the artifact cache's key). The head fields came after
+        models were cached and shipped: they are written only where they differ from the head every model
+        had before them, so the recorded configs of those models (PLM, LSTM) stay valid keys."""
+        data = asdict(self)
+        for name, before in LEGACY_HEAD.items():
+            if data[name] == before:
+                del data[name]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> LMConfig:
         data = dict(data)
         data["transformer"] = TransformerConfig(**data["transformer"])
         return cls(**data)
+
+
+LEGACY_HEAD = {"head_bias": True, "head_transform": False}
+
+
+class LMHead(nn.Linear):
+    """Hidden states -> vocabulary logits: a linear layer (with or without bias), optionally after BERT's
+    transform (dense -> GELU -> LayerNorm). An nn.Linear itself, so tying and the weight's name
+    (head.weight) are those of a plain output layer."""
+
+    def __init__(self, d_in: int, vocab_size: int, bias: bool, transform: bool):
+        super().__init__(d_in, vocab_size, bias=bias)
+        self.transform = (
+            nn.Sequential(nn.Linear(d_in, d_in), nn.GELU(), nn.LayerNorm(d_in)) if transform else nn.Identity()
+        )
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.transform(hidden))
 
 
 class UnidirectionalLSTM(nn.Module):
@@ -72,7 +104,7 @@ class LanguageModel(nn.Module):
             self.encoder = UnidirectionalLSTM(d, cfg.lstm_hidden, cfg.lstm_layers, tcfg.dropout)
         if cfg.objective == "plm":
             self.query_init = nn.Parameter(torch.randn(1, 1, d) * 0.02)
-        self.head = nn.Linear(self.encoder.output_dim, cfg.vocab_size, bias=True)
+        self.head = LMHead(self.encoder.output_dim, cfg.vocab_size, cfg.head_bias, cfg.head_transform)
         if cfg.tie_embeddings:
             if self.encoder.output_dim != d:
                 raise ValueError("tied embeddings need encoder width == embedding width")
