@@ -11,7 +11,7 @@ import argparse
 import sys
 import traceback
 
-from workbench.cli import compare, data, embed, finetune, generate, pretrain, report
+from workbench.cli import compare, data, embed, export, finetune, generate, pretrain, report
 from workbench.cli.common import Formatter
 from workbench.errors import WorkbenchError
 
@@ -21,7 +21,16 @@ EPILOG_MAIN = """examples:
   workbench data info micro-sentiment
   WORKBENCH_DATA=../shared/data workbench data info sst2
 """
-COMMANDS = (data, embed, finetune, pretrain, generate, compare, report)  # in the order `workbench --help` lists them
+COMMANDS = (
+    data,
+    embed,
+    finetune,
+    pretrain,
+    generate,
+    export,
+    compare,
+    report,
+)  # in the order `workbench --help` lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from workbench.data.vocab import build_vocab
+from workbench.errors import WorkbenchError
+from workbench.pipelines import PRETRAINED, parse_pipeline
+from workbench.pipelines.pretrained import load_backbone
+from workbench.pretrain import load_model
 
 # dest: (default, help); the defaults are resolve_task's
 TASK_COLUMN_OPTIONS = {
@@ -48,3 +55,16 @@ def task_options(args) -> dict:
     given = {dest: getattr(args, dest) for dest in TASK_COLUMN_OPTIONS}
     given["labels"] = args.labels.split(",") if args.labels else None
     return {dest: value for dest, value in given.items() if value != TASK_COLUMN_OPTIONS[dest][0]}
+
+
+def load_language_model(spec: str, corpus: str):
+    """(model, vocabulary, corpus name, folder) of a `workbench pretrain` folder, or of a pipeline name (clm, mlm, plm,
+    lstm-lm) for the default model of `corpus`: shipped, cached, or pretrained now."""
+    if Path(spec).is_dir():
+        model, vocab, meta = load_model(spec)
+        return model, vocab, meta["corpus"], Path(spec)
+    if spec in PRETRAINED and spec != "scratch-transformer":
+        vocab = build_vocab(corpus)
+        model, info = load_backbone(parse_pipeline(spec), corpus, vocab, {}, progress=True)
+        return model, vocab, corpus, Path(info["folder"])
+    raise WorkbenchError(f"MODEL {spec!r}: give a `workbench pretrain` output folder or one of clm, mlm, plm, lstm-lm")

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from workbench.cli.common import add_command
-from workbench.data.vocab import build_vocab
-from workbench.errors import WorkbenchError
+from workbench.cli.common import add_command, load_language_model
 from workbench.generate import fill, perplexity, sample
-from workbench.pipelines import PRETRAINED, parse_pipeline
-from workbench.pipelines.pretrained import load_backbone
-from workbench.pretrain import load_model
-
-
-def _load(spec: str, corpus: str):
-    """A `workbench pretrain` folder, or a pipeline name (clm, mlm, plm, lstm-lm) for the default model."""
-    if Path(spec).is_dir():
-        model, vocab, _ = load_model(spec)
-        return model, vocab
-    if spec in PRETRAINED and spec != "scratch-transformer":
-        vocab = build_vocab(corpus)
-        model, _ = load_backbone(parse_pipeline(spec), corpus, vocab, {}, progress=True)
-        return model, vocab
-    raise WorkbenchError(f"MODEL {spec!r}: give a `workbench pretrain` output folder or one of clm, mlm, plm, lstm-lm")
 
 
 def _generate(args) -> int:
 
-    model, vocab = _load(args.model, args.corpus)
+    model, vocab, *_ = load_language_model(args.model, args.corpus)
     for text in sample(
         model,
         vocab,
@@ -46,7 +27,7 @@ def _generate(args) -> int:
 
 def _fill(args) -> int:
 
-    model, vocab = _load(args.model, args.corpus)
+    model, vocab, *_ = load_language_model(args.model, args.corpus)
     for i, candidates in enumerate(fill(model, vocab, args.text, k=args.k), start=1):
         print(f"[MASK] {i}: " + "  ".join(f"{word} {p:.3f}" for word, p in candidates))
     return 0
@@ -54,7 +35,7 @@ def _fill(args) -> int:
 
 def _perplexity(args) -> int:
 
-    model, vocab = _load(args.model, args.corpus)
+    model, vocab, *_ = load_language_model(args.model, args.corpus)
     result = perplexity(model, vocab, args.text)
     print(
         f"perplexity {result['perplexity']:.2f} ({result['nats_per_token']:.3f} nats/token "

@@ -15,7 +15,7 @@ from workbench.errors import WorkbenchError, where
 
 # WikiText splits numbers and hyphens with @-@ markers, SST-2 writes brackets as -lrb-/-rrb-:
 # map both to the plain character so the two sources share words.
-_REPLACEMENTS = {"@-@": "-", "@,@": ",", "@.@": ".", "-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]"}
+TOKEN_REPLACEMENTS = {"@-@": "-", "@,@": ",", "@.@": ".", "-lrb-": "(", "-rrb-": ")", "-lsb-": "[", "-rsb-": "]"}
 
 
 def normalize(tokens) -> list[str]:
@@ -23,7 +23,7 @@ def normalize(tokens) -> list[str]:
     out = []
     for token in tokens:
         token = token.lower()
-        out.append(_REPLACEMENTS.get(token, token))
+        out.append(TOKEN_REPLACEMENTS.get(token, token))
     return out
 
 

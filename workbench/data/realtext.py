@@ -18,9 +18,9 @@ import re
 # Bump when the tokens for some text change: caches of tokenized corpora are keyed by it.
 TOKENIZER_VERSION = "realtext-1"
 
-_MARKUP = re.compile(r"</?(?:br|p|hr|i|b|em)\s*/?>", re.IGNORECASE)
+MARKUP = re.compile(r"</?(?:br|p|hr|i|b|em)\s*/?>", re.IGNORECASE)
 # PTB and WikiText escapes, and typographic quotes, as the characters raw text uses.
-_ESCAPES = [
+ESCAPES = [
     ("``", '"'),
     ("''", '"'),
     ("\u201c", '"'),
@@ -48,9 +48,9 @@ _CLITICS = [
     (re.compile(r"(\w)(n't)\b"), r"\1 \2"),
     (re.compile(r"(\w)('(?:s|re|ve|ll|d|m))\b"), r"\1 \2"),
 ]
-_RUNS = re.compile(r"\.{2,}|-{2,}")  # "...." is "...", "---" is "--"
+RUNS = re.compile(r"\.{2,}|-{2,}")  # "...." is "...", "---" is "--"
 _ABBREVIATIONS = r"(?:mr|mrs|ms|dr|jr|sr|st|vs|etc|inc)\."
-_TOKEN = re.compile(
+TOKEN = re.compile(
     r"n't(?!\w)"  # the split clitic of "do n't"
     r"|'(?:s|re|ve|ll|d|m)(?!\w)"  # 's 're 've 'll 'd 'm
     r"|'\d0s(?!\w)"  # '70s
@@ -66,14 +66,14 @@ _TOKEN = re.compile(
 
 def normalize(text: str) -> str:
     """Markup removed, entities decoded, lowercased, escapes and clitics spelled the PTB way."""
-    text = html.unescape(_MARKUP.sub(" ", text)).lower()
-    for old, new in _ESCAPES:
+    text = html.unescape(MARKUP.sub(" ", text)).lower()
+    for old, new in ESCAPES:
         text = text.replace(old, new)
     for pattern, replacement in _CLITICS:
         text = pattern.sub(replacement, text)
-    return _RUNS.sub(lambda run: "..." if run.group()[0] == "." else "--", text)
+    return RUNS.sub(lambda run: "..." if run.group()[0] == "." else "--", text)
 
 
 def tokenize(text: str) -> list[str]:
     """The words of raw or PTB-tokenized text, normalized (see the module docstring)."""
-    return _TOKEN.findall(normalize(text))
+    return TOKEN.findall(normalize(text))
