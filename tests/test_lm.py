@@ -139,3 +139,23 @@ def test_tied_embeddings_share_the_matrix():
     model = tiny_lm("mlm", tie=True)
     assert model.head.weight is model.embed.weight
     assert model.n_params(non_embedding=False) < tiny_lm("mlm").n_params(non_embedding=False)
+
+
+def test_heads_of_new_models_are_those_of_standard_classes_and_old_configs_keep_theirs():
+    """New Transformer CLMs have GPT-2's head (no bias), new MLMs BERT's (a transform first); a config written
+    before these fields existed (PLM and LSTM configs still are) reads back with the head it had, unchanged."""
+    from workbench.pretrain.options import PretrainOptions
+
+    clm, _ = PretrainOptions(objective="clm").configs()
+    mlm, _ = PretrainOptions(objective="mlm").configs()
+    plm, _ = PretrainOptions(objective="plm").configs()
+    assert clm.to_dict()["head_bias"] is False and "head_transform" not in clm.to_dict()
+    assert mlm.to_dict()["head_transform"] is True and "head_bias" not in mlm.to_dict()
+    assert "head_bias" not in plm.to_dict() and "head_transform" not in plm.to_dict()  # its cache key as before
+    assert LMConfig.from_dict(clm.to_dict()) == clm and LMConfig.from_dict(plm.to_dict()) == plm
+    clm.vocab_size = mlm.vocab_size = 50
+    assert LanguageModel(clm).head.bias is None
+    names = set(LanguageModel(mlm).state_dict())
+    assert {"head.bias", "head.transform.0.weight", "head.transform.2.weight"} <= names
+    old = tiny_lm("clm")  # LMConfig's own defaults: the head every model had before
+    assert old.head.bias is not None and isinstance(old.head.transform, nn.Identity)

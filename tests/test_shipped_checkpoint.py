@@ -53,3 +53,12 @@ def test_shipped_log_spaced_checkpoints_for_the_compute_axis():
         assert {t.dtype for t in load_file(str(FOLDER / record["checkpoint"])).values()} <= {torch.float16, torch.int64}
         model, _, _ = load_model(FOLDER, vocab, checkpoint=record["checkpoint"])
         assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_shipped_model_exports_to_transformers_as_gpt2():
+    """The shipped CLM has GPT-2's head, so `workbench export clm --to hf` can write it (tests/test_export.py
+    checks the logits on random weights)."""
+    from workbench.export import check_exportable
+
+    model, _, _ = load_model(FOLDER)
+    assert check_exportable(model.cfg) == "gpt2" and model.head.bias is None
