@@ -23,6 +23,19 @@ OBJECTIVES = ("mlm", "clm", "plm")
 ARCHS = ("transformer", "lstm")
 
 
+LEGACY_HEAD = {"head_bias": True, "head_transform": False}
+
+
+def standard_head(objective: str, arch: str) -> tuple[bool, bool]:
+    """(bias, transform) of a new model's LM head: GPT-2's for the Transformer CLM, BERT's for the Transformer
+    MLM; the PLM and the LSTM LM, which no standard class computes, keep the plain biased layer."""
+    if arch == "transformer" and objective == "clm":
+        return False, False
+    if arch == "transformer" and objective == "mlm":
+        return True, True
+    return LEGACY_HEAD["head_bias"], LEGACY_HEAD["head_transform"]
+
+
 @dataclass
 class LMConfig:
     objective: str = "clm"
@@ -33,8 +46,13 @@ class LMConfig:
     lstm_hidden: int = 256
     lstm_layers: int = 2
     plm_k: int = 4
-    head_bias: bool = True  # False for the Transformer CLM (GPT-2's head)
-    head_transform: bool = False  # True for the Transformer MLM (BERT's head)
+    head_bias: bool | None = None  # None: the objective's standard head (`standard_head`)
+    head_transform: bool | None = None
+
+    def __post_init__(self):
+        bias, transform = standard_head(self.objective, self.arch)
+        self.head_bias = bias if self.head_bias is None else self.head_bias
+        self.head_transform = transform if self.head_transform is None else self.head_transform
 
     def to_dict(self) -> dict:
         """The config as data (config.json, and so the artifact cache's key). The head fields came after
@@ -48,12 +66,9 @@ class LMConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> LMConfig:
-        data = dict(data)
+        data = {**LEGACY_HEAD, **data}  # a config written before the head fields: the head it was trained with
         data["transformer"] = TransformerConfig(**data["transformer"])
         return cls(**data)
-
-
-LEGACY_HEAD = {"head_bias": True, "head_transform": False}
 
 
 class LMHead(nn.Linear):

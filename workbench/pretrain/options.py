@@ -107,9 +107,6 @@ class PretrainOptions:
             transformer=transformer,
             lstm_hidden=self.lstm_hidden or self.d_model * 2,
             lstm_layers=self.lstm_layers,
-            # the heads of GPT-2 and Megatron-BERT, so that `workbench export` writes these as transformers models
-            head_bias=not (self.arch == "transformer" and self.objective == "clm"),
-            head_transform=self.arch == "transformer" and self.objective == "mlm",
         )
         steps = self.steps or default_steps(self.corpus)
         return model, PretrainConfig(
