@@ -151,3 +151,40 @@ def test_cli_refuses_a_plm_in_one_line(tmp_path):
     result = run_main("export", str(folder), "--to", "hf", str(tmp_path / "hf"))
     assert result.returncode == 2 and "no standard transformers class" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "hf").exists()
+
+
+@pytest.mark.parametrize("model", ["plm", "lstm-lm", "scratch-transformer"])
+def test_cli_refuses_a_default_model_it_cannot_export_before_pretraining_it(tmp_path, model, monkeypatch):
+    import workbench.cli.export as export_cli
+
+    monkeypatch.setattr(export_cli, "load_language_model", lambda *a: pytest.fail("loaded (or pretrained) first"))
+    result = run_main("export", model, "--to", "hf", str(tmp_path / "hf"))
+    assert result.returncode == 2 and "clm / mlm" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_checks_out_before_loading_the_model(tmp_path, monkeypatch):
+    import workbench.cli.export as export_cli
+
+    monkeypatch.setattr(export_cli, "load_language_model", lambda *a: pytest.fail("loaded (or pretrained) first"))
+    (tmp_path / "hf").mkdir()
+    (tmp_path / "hf" / "notes.txt").write_text("mine")
+    result = run_main("export", "mlm", "--to", "hf", str(tmp_path / "hf"))
+    assert result.returncode == 2 and "not empty" in result.stderr
+
+
+def test_cli_says_what_a_folder_lacks(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run_main("export", str(tmp_path / "empty"), "--to", "hf", str(tmp_path / "hf"))
+    assert result.returncode == 2 and "not a pretrained model folder (no config.json)" in result.stderr
+
+
+def test_export_is_readable_by_others_and_names_a_tokenizer_class_transformers_4_knows(tmp_path):
+    vocab = Vocabulary(list(SPECIALS) + ["w1", "w2", ",", "."])
+    out = export_hf(
+        LanguageModel(replace(random_model("clm").cfg, vocab_size=9)), vocab, "microworld", tmp_path / "hf", {}
+    )
+    assert json.loads((out / "tokenizer_config.json").read_text())["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert json.loads((out / "tokenizer_config.json").read_text())["clean_up_tokenization_spaces"] is False
+    assert all(path.stat().st_mode & 0o044 == 0o044 for path in [out, *out.iterdir()])  # umask 022 in CI
+    tokenizer = transformers.AutoTokenizer.from_pretrained(out)
+    assert tokenizer.decode(tokenizer("w1 , w2 .").input_ids, skip_special_tokens=True) == "w1 , w2 ."  # our words

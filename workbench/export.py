@@ -18,6 +18,7 @@ transformers is the optional `hf` extra, imported inside `export_hf` so that the
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -43,7 +44,7 @@ def corpus_tokenizer(corpus_name: str) -> str:
 
 def check_exportable(cfg: LMConfig) -> str:
     """The transformers architecture that computes this model ("gpt2" or "megatron-bert"), or a one-line error."""
-    what = f"a {cfg.arch} {cfg.objective.upper()}"
+    what = f"the {'Transformer' if cfg.arch == 'transformer' else 'LSTM'} {cfg.objective.upper()}"
     if cfg.arch != "transformer" or cfg.objective == "plm":
         raise WorkbenchError(
             f"{what} has no standard transformers class that computes it; export supports the Transformer "
@@ -218,6 +219,7 @@ def hf_tokenizer(transformers, vocab: Vocabulary, kind: str, max_len: int):
         bos_token=cls,
         eos_token=sep,
         model_max_length=max_len,
+        clean_up_tokenization_spaces=False,  # decode joins words with spaces, as the workbench wrote them
     )
 
 
@@ -238,15 +240,36 @@ def hf_model(transformers, model: LanguageModel):
     return hf.eval()
 
 
+def check_new_folder(out) -> Path:
+    """OUT as a Path, or a one-line error if it holds anything (an export never mixes with other files)."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise WorkbenchError(f"{out}: exists and is not empty; give a new folder as OUT (or delete this one)")
+    return out
+
+
+def _portable(folder: Path) -> None:
+    """Name the tokenizer's class as every transformers version since 4 knows it (5 writes its own new name,
+    which 4.x cannot load), and give the files the permissions of any file the user writes (mkdtemp's are
+    private)."""
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    umask = os.umask(0)
+    os.umask(umask)
+    folder.chmod(0o777 & ~umask)
+    for path in folder.iterdir():
+        path.chmod(0o666 & ~umask)
+
+
 def export_hf(model: LanguageModel, vocab: Vocabulary, corpus_name: str, out, source: dict) -> Path:
     """Write `out` (a new folder) with config.json, model.safetensors, the tokenizer's files and
     workbench_export.json (where it came from); all or nothing: written beside it, then renamed."""
     from workbench.pipelines.hf import import_transformers  # noqa: PLC0415 (the optional hf extra)
 
     transformers = import_transformers("workbench export --to hf")
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise WorkbenchError(f"{out}: exists and is not empty; give a new folder as OUT (or delete this one)")
+    out = check_new_folder(out)
     hf = hf_model(transformers, model)
     tokenizer = hf_tokenizer(transformers, vocab, corpus_tokenizer(corpus_name), model.cfg.transformer.max_len)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +279,7 @@ def export_hf(model: LanguageModel, vocab: Vocabulary, corpus_name: str, out, so
         tokenizer.save_pretrained(tmp)
         record = {"architecture": hf.config.architectures[0], "tokenizer": corpus_tokenizer(corpus_name), **source}
         (tmp / EXPORT_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        _portable(tmp)
         if out.exists():
             out.rmdir()
         tmp.rename(out)
