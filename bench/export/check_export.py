@@ -31,9 +31,11 @@ from workbench.export import export_hf, hf_tokenizer
 def logits_match(spec: str, corpus: str) -> None:
     model, vocab, corpus_name, _ = load_language_model(spec, corpus)
     model.eval()
-    out = export_hf(model, vocab, corpus_name, Path(tempfile.mkdtemp()) / "hf", {})
     auto = transformers.AutoModelForCausalLM if model.cfg.objective == "clm" else transformers.AutoModelForMaskedLM
-    hf = auto.from_pretrained(out).eval()
+    with tempfile.TemporaryDirectory(prefix="check-export-") as scratch:
+        out = export_hf(model, vocab, corpus_name, Path(scratch) / "hf", {})
+        hf = auto.from_pretrained(out).eval()
+        tokenizer = transformers.AutoTokenizer.from_pretrained(out)
     valid = [vocab.encode(doc) for doc in resolve_corpus(corpus_name).valid]
     stream = [i for doc in valid for i in [vocab.cls_id, *doc, vocab.sep_id]][: 64 * 64]
     stream = torch.tensor(stream[: len(stream) // 64 * 64]).view(-1, 64)
@@ -41,7 +43,6 @@ def logits_match(spec: str, corpus: str) -> None:
         diff = (model(stream, torch.ones_like(stream, dtype=torch.bool)) - hf(input_ids=stream).logits).abs().max()
     print(f"{type(hf).__name__}: max |logit difference| on {stream.numel():,} validation tokens: {diff.item():.2e}")
     if model.cfg.objective == "clm":
-        tokenizer = transformers.AutoTokenizer.from_pretrained(out)
         same, prompts = 0, valid[:20]
         for doc in prompts:
             prompt = [vocab.cls_id, *doc[:4]]
