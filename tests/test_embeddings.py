@@ -35,7 +35,7 @@ from workbench.embeddings.glove import adagrad_step
 from workbench.embeddings.train import METHODS
 from workbench.errors import WorkbenchError
 from workbench.pipelines.run import prepare
-from workbench.pipelines.static import VectorSettings, prepare_vectors
+from workbench.pipelines.static import VectorSettings, prepare_vectors, vector_flops
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUP_A = ["cat", "dog", "horse", "cow", "sheep", "goat", "pig", "duck"]
@@ -93,6 +93,13 @@ def test_glove_counts_and_trains_only_the_words_asked_for(tmp_path, monkeypatch)
         "glove", Corpus(name="two", documents=docs), "two", vocab, VectorSettings(dim=8, epochs=2)
     )
     assert sorted(vectors["kv"].index_to_key) == sorted(GROUP_B) and vectors["meta"]["counted"] == "vocabulary"
+    # its FLOPs: counting (2 x window neighbours per token) + 6 x dim per nonzero pair per epoch, not skip-gram's count
+    pairs = vectors["meta"]["cooccurrence_pairs"]
+    assert pairs == len(GROUP_B) ** 2  # every pair of the 8 words co-occurs (each with itself too)
+    tokens = vectors["meta"]["corpus_tokens"]
+    assert vector_flops(tokens, vectors["meta"]) == 2 * 5 * tokens + 6 * 8 * pairs * 2
+    cached = prepare_vectors("glove", Corpus(name="two", documents=docs), "two", vocab, VectorSettings(dim=8, epochs=2))
+    assert cached["cached"] and vector_flops(tokens, cached["meta"]) == vector_flops(tokens, vectors["meta"])
 
 
 def test_compare_vectors_are_the_same_in_every_fresh_cache(tmp_path, monkeypatch):

@@ -71,6 +71,7 @@ class GloveResult:
     word_bias: np.ndarray
     context_bias: np.ndarray
     losses: list[float] = field(default_factory=list)
+    pairs: int = 0  # nonzero co-occurrence entries: what each epoch trains on (the cost of an epoch)
 
     @property
     def vectors(self) -> np.ndarray:
@@ -170,4 +171,4 @@ def train_glove(
         if verbose:
             print(f"glove epoch {epoch + 1}/{epochs}: loss {losses[-1]:.4f}")
     bar.close()
-    return GloveResult(w.cpu().numpy(), wc.cpu().numpy(), b.cpu().numpy(), bc.cpu().numpy(), losses)
+    return GloveResult(w.cpu().numpy(), wc.cpu().numpy(), b.cpu().numpy(), bc.cpu().numpy(), losses, pairs=nnz)

@@ -93,6 +93,8 @@ def prepare_vectors(
         )
         seconds = time.perf_counter() - started
         meta = {**description, "train_seconds": seconds, "corpus_tokens": corpus.n_tokens}
+        if method == "glove":  # its cost is per co-occurrence pair, not per token (vector_flops)
+            meta["cooccurrence_pairs"] = kv.glove_result.pairs
         save_vector_folder(folder, kv, meta)
         # what the cache holds (word vectors in word2vec's binary format; fastText's n-gram table is not
         # kept), so that the first run and every cached run align the same rows the same way
@@ -131,12 +133,16 @@ def vector_flops(tokens: int, meta: dict) -> float:
     word2vec/fastText skip-gram with negative sampling: each token pairs with about window+1
     context words per epoch (gensim shrinks the window at random), and each pair costs
     (1 + negative) dot products of `dim`, forward and backward (x 6, as for the Transformer
-    count). GloVe: its co-occurrence pairs are of the same order, so the same estimate stands.
+    count). GloVe: counting visits each token's 2 x window neighbours once (an add each), then
+    every epoch trains each nonzero co-occurrence entry once: a dot product of `dim`, forward and
+    backward (x 6). Vectors cached before their pair count was recorded get the skip-gram estimate.
     """
     defaults = VectorSettings()
     dim, window, epochs, negative = (
         meta.get(k) or getattr(defaults, k) for k in ("dim", "window", "epochs", "negative")
     )
+    if meta.get("method") == "glove" and meta.get("cooccurrence_pairs"):
+        return 2.0 * window * tokens + 6.0 * dim * meta["cooccurrence_pairs"] * epochs
     return 6.0 * dim * (1 + negative) * tokens * epochs * (window + 1)
 
 
