@@ -657,3 +657,21 @@ def test_compute_table_names_the_corpus_each_pipeline_read():
     assert corpus_text({"method": "word2vec", "tokens": 500, "corpus_tokens": 100}, "imdb") == "imdb (100 tokens)"
     assert corpus_text({"method": "none (random weights)"}, "imdb") == "none"
     assert corpus_text({"method": "glove, from glove.6B.100d.txt", "tokens": None}, "imdb").startswith("not known")
+
+
+def test_the_compute_table_and_the_prose_tell_where_pretraining_happened_by_one_rule():
+    from workbench.report.document import corpus_text
+    from workbench.report.loading import pretraining_source
+    from workbench.report.prose import _compute_text
+
+    records = {
+        "none": [{"method": "none"}, {"method": "none (random weights)", "tokens": 0, "flops": 0.0}, None],
+        "elsewhere": [{"method": "transformers checkpoint (bert)", "folder": "/m"}, {"method": "glove, from x.txt"}],
+        "here": [{"method": "word2vec", "tokens": 1000, "flops": 1e9, "corpus_tokens": 200}],
+    }
+    for source, pres in records.items():
+        for pre in pres:
+            assert pretraining_source(pre) == source
+            said = corpus_text(pre or {}, "microworld"), _compute_text(pre)
+            assert {"none": "none", "elsewhere": "not known", "here": "microworld"}[source] in said[0]
+            assert {"none": "none", "elsewhere": "not known, made elsewhere", "here": "FLOPs"}[source] in said[1]

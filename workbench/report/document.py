@@ -12,7 +12,7 @@ from pathlib import Path
 from workbench.report import plots, protocol, stats
 from workbench.report.anchors import anchors_for
 from workbench.report.formatting import cell_stats, f3, fflops, flat_items, fnum, match_cell
-from workbench.report.loading import SPLITS, pretraining_of
+from workbench.report.loading import SPLITS, pretraining_of, pretraining_source
 from workbench.report.prose import comparison_sentences, summary_sentences
 
 
@@ -79,10 +79,9 @@ def protocol_blocks(run, level: int, order: list[str]) -> list:
 def corpus_text(pretraining: dict, corpus: str) -> str:
     """The unlabeled text a pipeline's pretraining read: the run's corpus (with its size), none, or not
     known for vectors or a model made elsewhere (a file the user brought, a transformers checkpoint)."""
-    if str(pretraining.get("method") or "none").startswith("none"):  # "none", "none (random weights)"
-        return "none"
-    if not pretraining.get("tokens"):
-        return "not known (made elsewhere)"
+    source = pretraining_source(pretraining)
+    if source != "here":
+        return "none" if source == "none" else "not known (made elsewhere)"
     size = pretraining.get("corpus_tokens")
     return f"{corpus} ({fnum(size)} tokens)" if size else corpus
 

@@ -63,6 +63,15 @@ def load_run(folder) -> dict:
     }
 
 
+def pretraining_source(pre: dict | None) -> str:
+    """Where a pipeline's pretraining happened, as the report tells it (the one rule its tables and prose
+    share): "none" (random weights, counts on the labels), "elsewhere" (vectors or a model the user brought:
+    their tokens and FLOPs are not known here) or "here" (the workbench trained it and counted its compute)."""
+    if not pre or str(pre.get("method") or "none").startswith("none"):  # "none", "none (random weights)"
+        return "none"
+    return "here" if pre.get("tokens") or pre.get("flops") else "elsewhere"
+
+
 def pretraining_of(run, pipeline) -> dict:
     info = (run["prepared"].get(pipeline) or {}) if isinstance(run["prepared"].get(pipeline), dict) else {}
     pre = info.get("pretraining")

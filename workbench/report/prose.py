@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from workbench.report import protocol, stats
 from workbench.report.formatting import f3, fflops, fnum, fsize
-from workbench.report.loading import pretraining_of
+from workbench.report.loading import pretraining_of, pretraining_source
 
 CLOSE = 0.005  # gaps that move less than this are "about the same"
 
@@ -25,11 +25,11 @@ def _gap_trend(g0: float, g1: float) -> str:
 
 
 def _compute_text(pre: dict) -> str:
-    if not pre or not (pre.get("tokens") or pre.get("flops")):
-        if not pre or pre.get("method") in (None, "none"):
-            return "none"
-        # made elsewhere (vectors from a file, a transformers checkpoint): its compute is not known here
-        return f"not known, made elsewhere ({pre['method']})" if pre.get("file") or pre.get("folder") else pre["method"]
+    source = pretraining_source(pre)
+    if source == "none":
+        return (pre or {}).get("method") or "none"  # "none", "none (random weights)"
+    if source == "elsewhere":  # vectors from a file, a transformers checkpoint: its compute is not known here
+        return f"not known, made elsewhere ({pre['method']})"
     parts = []
     if pre.get("flops"):
         parts.append(f"{fflops(pre['flops'])} FLOPs")
