@@ -28,7 +28,7 @@ import torch
 from workbench.data import readers, realtext
 from workbench.data.vocab import Vocabulary
 from workbench.errors import WorkbenchError
-from workbench.models.lm import LanguageModel, LMConfig
+from workbench.models.lm import LanguageModel, LMConfig, standard_head
 
 EXPORT_RECORD = "workbench_export.json"
 # Entities that html.unescape decodes and the exported normalizer decodes too; the others are rare in
@@ -55,8 +55,7 @@ def check_exportable(cfg: LMConfig) -> str:
             f"{what} with {cfg.transformer.positions} positions: GPT-2 and Megatron-BERT learn a position table; "
             "pretrain with --positions learned to export"
         )
-    wanted = {"clm": (False, False), "mlm": (True, True)}[cfg.objective]
-    if (cfg.head_bias, cfg.head_transform) != wanted:
+    if (cfg.head_bias, cfg.head_transform) != standard_head(cfg.objective, cfg.arch):
         raise WorkbenchError(
             f"{what} pretrained before its LM head was made {'GPT-2' if cfg.objective == 'clm' else 'BERT'}'s: "
             "no standard class computes its head; pretrain it again with this workbench to export it"
@@ -271,13 +270,14 @@ def export_hf(model: LanguageModel, vocab: Vocabulary, corpus_name: str, out, so
     transformers = import_transformers("workbench export --to hf")
     out = check_new_folder(out)
     hf = hf_model(transformers, model)
-    tokenizer = hf_tokenizer(transformers, vocab, corpus_tokenizer(corpus_name), model.cfg.transformer.max_len)
+    kind = corpus_tokenizer(corpus_name)
+    tokenizer = hf_tokenizer(transformers, vocab, kind, model.cfg.transformer.max_len)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         hf.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        record = {"architecture": hf.config.architectures[0], "tokenizer": corpus_tokenizer(corpus_name), **source}
+        record = {"architecture": hf.config.architectures[0], "tokenizer": kind, **source}
         (tmp / EXPORT_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         _portable(tmp)
         if out.exists():

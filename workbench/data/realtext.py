@@ -48,7 +48,7 @@ _CLITICS = [
     (re.compile(r"(\w)(n't)\b"), r"\1 \2"),
     (re.compile(r"(\w)('(?:s|re|ve|ll|d|m))\b"), r"\1 \2"),
 ]
-RUNS = re.compile(r"\.{2,}|-{2,}")  # "...." is "...", "---" is "--"
+_RUNS = re.compile(r"\.{2,}|-{2,}")  # "...." is "...", "---" is "--"
 _ABBREVIATIONS = r"(?:mr|mrs|ms|dr|jr|sr|st|vs|etc|inc)\."
 TOKEN = re.compile(
     r"n't(?!\w)"  # the split clitic of "do n't"
@@ -71,7 +71,7 @@ def normalize(text: str) -> str:
         text = text.replace(old, new)
     for pattern, replacement in _CLITICS:
         text = pattern.sub(replacement, text)
-    return RUNS.sub(lambda run: "..." if run.group()[0] == "." else "--", text)
+    return _RUNS.sub(lambda run: "..." if run.group()[0] == "." else "--", text)
 
 
 def tokenize(text: str) -> list[str]:
