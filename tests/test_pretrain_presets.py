@@ -1,7 +1,9 @@
 """The real-text presets (issue #15): they ship in 30 MB, the CLI takes them, --half and --time-budget work, and
 the micro-world default and its shipped checkpoint are untouched by any of it."""
 
+import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -131,3 +133,26 @@ def test_padding_to_a_graph_bucket_changes_no_loss_and_a_cpu_step_is_eager():
     torch.testing.assert_close(stack.losses(padded), stack.losses(tensors))
     with cuda_graphs():
         assert not FusedStep(stack, None, "cpu", "fp32").graphed
+
+
+def test_ship_copies_a_finished_run_with_its_command_and_refuses_more_than_30_mb(tmp_path, monkeypatch):
+    """bench/pretrain/ship.py, as it made workbench/shipped/: the run's files, chosen checkpoints in float16 with
+    their hashes, the remake command in provenance.json; over the limit it writes nothing."""
+    spec = importlib.util.spec_from_file_location("ship", Path(__file__).parents[1] / "bench/pretrain/ship.py")
+    ship = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship)
+    run = tmp_path / "run"
+    tiny = ["--d-model", "16", "--heads", "2", "--d-ff", "32", "--layers", "1", "--batch-size", "4", "--seq-len", "16"]
+    result = run_main("pretrain", "--corpus", CORPUS, "--steps", "8", *tiny, "--quiet", "--out", str(run))
+    assert result.returncode == 0, result.stderr
+    step = pt.kept_checkpoints(run)[0]["step"]
+    record = ship.ship(run, [step], tmp_path / "shipped", "workbench pretrain ... && python bench/pretrain/ship.py")
+    assert record["command"].endswith("ship.py") and record["sha256"] == registry.sha256_of(run / "model.safetensors")
+    ((name, digest),) = record["checkpoints"].items()
+    assert registry.sha256_of(tmp_path / "shipped" / name) == digest
+    assert {t.dtype for t in load_file(str(tmp_path / "shipped" / name)).values()} <= {torch.float16, torch.int64}
+    assert pt.load_model(tmp_path / "shipped")[0].cfg == pt.load_model(run)[0].cfg
+    monkeypatch.setattr(ship, "SHIP_LIMIT_BYTES", 1000)
+    with pytest.raises(SystemExit, match="over the 1,000 a shipped"):
+        ship.ship(run, [], tmp_path / "too-big", None)
+    assert not (tmp_path / "too-big").exists()
