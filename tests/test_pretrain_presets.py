@@ -156,3 +156,15 @@ def test_ship_copies_a_finished_run_with_its_command_and_refuses_more_than_30_mb
     with pytest.raises(SystemExit, match="over the 1,000 a shipped"):
         ship.ship(run, [], tmp_path / "too-big", None)
     assert not (tmp_path / "too-big").exists()
+
+
+def test_the_gpu_session_trains_the_gpu_candidates_and_not_the_cpu_made_backbone():
+    spec = importlib.util.spec_from_file_location(
+        "gpu_session", Path(__file__).parents[1] / "bench/pretrain/gpu_session.py"
+    )
+    session = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(session)
+    assert sorted(session.RUN_SETS["imdb"]) == sorted(
+        ["imdb-clm", "imdb-clm-deep", "imdb-clm-untied", "imdb-mlm", "imdb-plm", "imdb-lstm"]
+    )
+    assert "imdb-mlm-cpu" in PRESETS and not PRESETS["imdb-mlm-cpu"].gpu

@@ -49,7 +49,7 @@ from workbench.pretrain.loop import pretrain
 from workbench.pretrain.objectives import TARGETS_PER_TOKEN, flops_per_step
 
 RUN_SETS = {
-    "imdb": {name: preset.options for name, preset in PRESETS.items() if name.startswith("imdb-")},
+    "imdb": {name: preset.options for name, preset in PRESETS.items() if preset.gpu},
     "microworld": {
         "clm": PretrainOptions(objective="clm"),
         "mlm": PretrainOptions(objective="mlm"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from workbench.pipelines.settings import check_names, table, value
 from workbench.pipelines.tuning import TUNING_GRID
 from workbench.pretrain import PretrainConfig, PretrainOptions, load_model, pretrain_cached, record_for
 from workbench.pretrain.folder import read_config
+from workbench.pretrain.presets import CORPUS_DEFAULTS, preset_options
 
 # the package's own files, wherever it is installed (pip installs a package unpacked: a folder)
 SHIPPED = Path(str(resources.files("workbench.shipped")))
@@ -75,15 +76,19 @@ PROMPTS = {
 
 
 def lm_config(pipeline: str, settings: dict | None = None) -> tuple[LMConfig, PretrainConfig]:
-    """The default backbone: the configs `workbench pretrain` uses without options."""
+    """The default backbone of `pipeline` on the settings' corpus: the corpus's preset for it where it names one
+    (CORPUS_DEFAULTS: the model that ships), else the configs `workbench pretrain` uses without options; the
+    settings' `steps` over either."""
     settings = settings or {}
-    options = PretrainOptions(
-        objective=OBJECTIVE_OF[pipeline],
-        arch="lstm" if pipeline == "lstm-lm" else "transformer",
-        corpus=settings.get("corpus", PretrainOptions.corpus),
-        steps=settings.get("steps"),
-    )
-    return options.configs()
+    corpus = settings.get("corpus", PretrainOptions.corpus)
+    preset = CORPUS_DEFAULTS.get(corpus, {}).get(pipeline)
+    if preset is not None:
+        options = preset_options(preset)
+    else:
+        options = PretrainOptions(
+            objective=OBJECTIVE_OF[pipeline], arch="lstm" if pipeline == "lstm-lm" else "transformer", corpus=corpus
+        )
+    return replace(options, steps=settings.get("steps", options.steps)).configs()
 
 
 def shipped_folder(pipeline: str, corpus_name: str, vocab: Vocabulary, settings: dict) -> Path | None:
@@ -120,7 +125,7 @@ def load_backbone(
     artifact cache) when neither given, shipped nor cached: a long CPU pretraining asks first at a terminal,
     unless `assume_yes`."""
     if spec.representation == "scratch-transformer":
-        model_cfg, _ = lm_config("scratch-transformer", settings)
+        model_cfg, _ = lm_config("scratch-transformer", {"corpus": corpus_name})
         model_cfg.vocab_size = len(vocab)
         torch.manual_seed(0)
         return LanguageModel(model_cfg), {"method": "none (random weights)", "tokens": 0, "flops": 0.0, "seconds": 0.0}

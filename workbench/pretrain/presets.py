@@ -23,6 +23,11 @@ Sequences of 256 tokens (the task truncates a review to 64 + 192 tokens), 128 of
 batch that keeps an H200 busy at this width), lr 1e-3 with the loop's warmup and cosine decay, dropout 0.1.
 Steps are the GPU session's to set from a time budget (`--time-budget`); the number here is what a run without
 a budget does, recorded in each folder's config, so `--preset NAME --steps N` remakes a run exactly.
+
+Without a GPU (issue #15, part 4): `imdb-mlm-cpu` is the largest of these that this project's 2-core CPU
+pretrains in a session: imdb-mlm's model at batch 16, 3,650 steps (what `--time-budget 4800` fitted with two
+threads: 15M tokens, three quarters of one pass over the corpus). The masked LM, because it predicts 15% of
+tokens through the 60,000-word softmax where a CLM predicts all: 2,000 tokens/s on one core against 500.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ _REAL_TEXT = PretrainOptions(
 class Preset:
     options: PretrainOptions
     summary: str
+    gpu: bool = True  # one of the candidates that bench/pretrain/gpu_session.py trains side by side
 
 
 PRESETS = {
@@ -66,12 +72,23 @@ PRESETS = {
         "the CLM with its own output layer at the same bytes: d 112, 6 layers (28.9 MB)",
     ),
     "imdb-mlm": Preset(replace(_REAL_TEXT, objective="mlm"), "BERT-style masked LM, the size of imdb-clm"),
+    "imdb-mlm-cpu": Preset(
+        replace(_REAL_TEXT, objective="mlm", batch_size=16, steps=3650),
+        "imdb-mlm's model made on a CPU: 3,650 steps of 16 x 256 tokens (15M tokens, 93 min of 2 cores); ships",
+        gpu=False,
+    ),
     "imdb-plm": Preset(replace(_REAL_TEXT, objective="plm"), "XLNet-style permutation LM, the size of imdb-clm"),
     "imdb-lstm": Preset(
         replace(_REAL_TEXT, arch="lstm", objective="clm", d_model=208, heads=4, lstm_hidden=208, lstm_layers=3),
         "ULMFiT-style LSTM LM: 3 layers of 208, tied (27.2 MB)",
     ),
 }
+
+
+# The default backbone of a pipeline on a corpus, where it is a preset rather than what `workbench pretrain` trains
+# bare: the backbone that ships for it (workbench/shipped/CORPUS-PIPELINE). The scratch control takes the mlm's
+# architecture, so that it isolates what pretraining adds. Until a GPU makes `imdb-mlm`, the CPU-made one ships.
+CORPUS_DEFAULTS = {"imdb": {"mlm": "imdb-mlm-cpu", "scratch-transformer": "imdb-mlm-cpu"}}
 
 
 def preset_options(name: str) -> PretrainOptions:
