@@ -22,8 +22,9 @@ def test_real_text_presets_ship_and_parse():
         assert config.seeds_for(16) == config.seeds_for(256) == [0, 1, 2, 3, 4]
         assert config.seeds_for(1000) == [0, 1, 2]
         assert "head+tail" in load_preset("imdb")["description"]  # long reviews: the truncation is stated
-        for pipeline in ("clm", "mlm", "lstm-lm"):  # a CPU-sized backbone until a shipped one exists
+        for pipeline in ("clm", "lstm-lm"):  # a CPU-sized backbone until a shipped one exists
             assert config.settings[pipeline]["steps"] > 0
+        assert "mlm" not in config.settings  # its default on imdb ships (tests/test_shipped_checkpoint.py)
 
 
 def test_options_and_config_override_a_preset(tmp_path):
