@@ -77,3 +77,14 @@ def run_main(*args, env=None):
             else:
                 os.environ[key] = value
     return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+def load_script(relative: str):
+    """A script of the repository that is not a package module (bench/..., notebooks/run_full.py), as a module."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -7,18 +7,16 @@ check cells print their claims but assert nothing, since quick numbers sit at ch
 """
 
 import ast
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 pytest.importorskip("nbclient")
-_spec = importlib.util.spec_from_file_location("run_full", ROOT / "notebooks" / "run_full.py")
-run_full = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(run_full)
+run_full = load_script("notebooks/run_full.py")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ABSOLUTE = re.compile(r"(/work/|/home/|/Users/|/root/|[A-Za-z]:\\\\Users)")
 

@@ -1,13 +1,11 @@
 """The real-text presets (issue #15): they ship in 30 MB, the CLI takes them, --half and --time-budget work, and
 the micro-world default and its shipped checkpoint are untouched by any of it."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 import torch
-from conftest import run_main
+from conftest import load_script, run_main
 from safetensors.torch import load_file
 
 from workbench import pretrain as pt
@@ -138,9 +136,7 @@ def test_padding_to_a_graph_bucket_changes_no_loss_and_a_cpu_step_is_eager():
 def test_ship_copies_a_finished_run_with_its_command_and_refuses_more_than_30_mb(tmp_path, monkeypatch):
     """bench/pretrain/ship.py, as it made workbench/shipped/: the run's files, chosen checkpoints in float16 with
     their hashes, the remake command in provenance.json; over the limit it writes nothing."""
-    spec = importlib.util.spec_from_file_location("ship", Path(__file__).parents[1] / "bench/pretrain/ship.py")
-    ship = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ship)
+    ship = load_script("bench/pretrain/ship.py")
     run = tmp_path / "run"
     tiny = ["--d-model", "16", "--heads", "2", "--d-ff", "32", "--layers", "1", "--batch-size", "4", "--seq-len", "16"]
     result = run_main("pretrain", "--corpus", CORPUS, "--steps", "8", *tiny, "--quiet", "--out", str(run))
@@ -159,11 +155,7 @@ def test_ship_copies_a_finished_run_with_its_command_and_refuses_more_than_30_mb
 
 
 def test_the_gpu_session_trains_the_gpu_candidates_and_not_the_cpu_made_backbone():
-    spec = importlib.util.spec_from_file_location(
-        "gpu_session", Path(__file__).parents[1] / "bench/pretrain/gpu_session.py"
-    )
-    session = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(session)
+    session = load_script("bench/pretrain/gpu_session.py")
     assert sorted(session.RUN_SETS["imdb"]) == sorted(
         ["imdb-clm", "imdb-clm-deep", "imdb-clm-untied", "imdb-mlm", "imdb-plm", "imdb-lstm"]
     )

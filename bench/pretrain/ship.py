@@ -28,6 +28,10 @@ from workbench.pretrain.presets import SHIP_LIMIT_BYTES
 FILES = ("model.safetensors", "config.json", "vocab.json", "final.json", "log.jsonl", "provenance.json")
 
 
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 def ship(run: Path, steps: list[int], out: Path, command: str | None, note: str | None = None) -> dict:
     kept = {r["step"]: r["checkpoint"] for r in kept_checkpoints(run)}
     missing = [s for s in steps if s not in kept]
@@ -35,18 +39,17 @@ def ship(run: Path, steps: list[int], out: Path, command: str | None, note: str 
         raise SystemExit(f"{run} kept no checkpoint at step(s) {missing}; it kept {sorted(kept)}")
     if out.exists():
         shutil.rmtree(out)
-    (out / "checkpoints").mkdir(parents=True)
+    out.mkdir(parents=True)
     for name in FILES:
         shutil.copy2(run / name, out / name)
     hashes = {}
     for step in steps:
+        (out / kept[step]).parent.mkdir(exist_ok=True)
         tensors = load_file(str(run / kept[step]))
         with atomic_path(out / kept[step]) as tmp:
             save_file({k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}, str(tmp))
         hashes[kept[step]] = sha256_of(out / kept[step])
-    if not hashes:
-        (out / "checkpoints").rmdir()
-    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    total = folder_bytes(out)
     if total > SHIP_LIMIT_BYTES:
         shutil.rmtree(out)
         raise SystemExit(f"{out} would hold {total:,} bytes, over the {SHIP_LIMIT_BYTES:,} a shipped model may hold")
@@ -67,10 +70,9 @@ def main() -> None:
     args = parser.parse_args()
     out = SHIPPED / args.name
     record = ship(args.run, [int(s) for s in args.steps.split(",") if s], out, args.command, args.note)
-    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(
         f"shipped {args.run} -> {out}: model {record['sha256'][:12]}, {len(record.get('checkpoints', {}))} "
-        f"checkpoints, {total / 1e6:.1f} MB in all"
+        f"checkpoints, {folder_bytes(out) / 1e6:.1f} MB in all"
     )
 
 
